@@ -1,0 +1,1 @@
+"""Pure pipeline stages: no Prefect import anywhere below this package."""

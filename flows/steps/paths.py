@@ -1,0 +1,62 @@
+"""Every path the project reads or writes, derived from one root built from this file's location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class ProjectPaths:
+    """The project's folders under one root; tests point the root at a copy in tmp_path."""
+
+    root: Path = PROJECT_DIR
+
+    @property
+    def package_dir(self) -> Path:
+        return self.root / "datapackage"
+
+    @property
+    def descriptor(self) -> Path:
+        return self.package_dir / "datapackage.json"
+
+    @property
+    def schemas_dir(self) -> Path:
+        return self.package_dir / "schemas"
+
+    @property
+    def sources_dir(self) -> Path:
+        return self.package_dir / "sources"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.package_dir / "data"
+
+    @property
+    def expectations_dir(self) -> Path:
+        return self.root / "expectations"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.warehouse_dir / "valley.duckdb"
+
+    @property
+    def views_dir(self) -> Path:
+        return self.warehouse_dir / "views"
+
+    @property
+    def queries_dir(self) -> Path:
+        return self.warehouse_dir / "queries"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+
+DEFAULT_PATHS = ProjectPaths()

@@ -1,0 +1,141 @@
+"""Build the DuckDB warehouse from the staged package: DDL, comments and loads all generated from the Table Schemas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+Schema = dict[str, Any]
+# the one map from Table Schema types to DuckDB types
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "integer": "BIGINT",
+    "number": "DECIMAL(38, 6)",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "year": "INTEGER",
+}
+# DuckDB 1.x readers cannot open files in the 2.x storage format
+STORAGE_VERSION = "v1.0.0"
+
+
+def quote_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def quote_literal(value: Any) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def column_checks(field: dict[str, Any]) -> list[str]:
+    """CHECK clauses for a field's enum, range, length and pattern constraints."""
+    constraints = field.get("constraints", {})
+    column = quote_identifier(field["name"])
+    checks = []
+    if "enum" in constraints:
+        checks.append(f"{column} IN ({', '.join(quote_literal(v) for v in constraints['enum'])})")
+    if "minimum" in constraints:
+        checks.append(f"{column} >= {constraints['minimum']}")
+    if "maximum" in constraints:
+        checks.append(f"{column} <= {constraints['maximum']}")
+    if "minLength" in constraints:
+        checks.append(f"length({column}) >= {constraints['minLength']}")
+    if "pattern" in constraints:
+        checks.append(f"regexp_full_match({column}, {quote_literal(constraints['pattern'])})")
+    return checks
+
+
+def table_ddl(name: str, schema: Schema) -> str:
+    """CREATE TABLE for one Table Schema: types, NOT NULL, checks, primary, unique and foreign keys."""
+    lines = []
+    for field in schema["fields"]:
+        constraints = field.get("constraints", {})
+        column = f"{quote_identifier(field['name'])} {DUCKDB_TYPES[field['type']]}"
+        if constraints.get("required"):
+            column += " NOT NULL"
+        if constraints.get("unique") and schema["primaryKey"] != [field["name"]]:
+            column += " UNIQUE"
+        column += "".join(f" CHECK ({check})" for check in column_checks(field))
+        lines.append(column)
+    lines.append(f"PRIMARY KEY ({', '.join(map(quote_identifier, schema['primaryKey']))})")
+    for key in schema.get("foreignKeys", []):
+        reference = key["reference"]
+        target = reference["resource"] or name
+        lines.append(
+            f"FOREIGN KEY ({quote_identifier(key['fields'])}) "
+            f"REFERENCES {quote_identifier(target)} ({quote_identifier(reference['fields'])})"
+        )
+    body = ",\n    ".join(lines)
+    return f"CREATE TABLE {quote_identifier(name)} (\n    {body}\n)"
+
+
+def comment_statements(name: str, schema: Schema) -> list[str]:
+    """COMMENT ON the table and each column, from the schema's descriptions."""
+    statements = [f"COMMENT ON TABLE {quote_identifier(name)} IS {quote_literal(schema['description'])}"]
+    for field in schema["fields"]:
+        statements.append(
+            f"COMMENT ON COLUMN {quote_identifier(name)}.{quote_identifier(field['name'])} "
+            f"IS {quote_literal(field['description'])}"
+        )
+    return statements
+
+
+def load_statements(name: str, schema: Schema, csv_path: Path) -> list[str]:
+    """INSERTs reading the CSV with explicit types; rows that reference their own table load second."""
+    columns = ", ".join(
+        f"{quote_literal(field['name'])}: {quote_literal(DUCKDB_TYPES[field['type']])}" for field in schema["fields"]
+    )
+    source = (
+        f"read_csv({quote_literal(csv_path)}, header = true, auto_detect = false, "
+        f"columns = {{{columns}}}, nullstr = '', quote = '\"', escape = '\"')"
+    )
+    self_keys = [key["fields"] for key in schema.get("foreignKeys", []) if not key["reference"]["resource"]]
+    if not self_keys:
+        return [f"INSERT INTO {quote_identifier(name)} SELECT * FROM {source}"]
+    roots = " AND ".join(f"{quote_identifier(k)} IS NULL" for k in self_keys)
+    return [
+        f"INSERT INTO {quote_identifier(name)} SELECT * FROM {source} WHERE {roots}",
+        f"INSERT INTO {quote_identifier(name)} SELECT * FROM {source} WHERE NOT ({roots})",
+    ]
+
+
+def build_warehouse(schemas: dict[str, Schema], data_dir: Path, views_dir: Path, target: Path) -> dict[str, int]:
+    """Write a fresh warehouse file at `target` (which must not exist); return row counts per table."""
+    if target.exists():
+        raise FileExistsError(target)
+    connection = duckdb.connect()
+    try:
+        connection.execute(f"ATTACH {quote_literal(target)} AS warehouse (STORAGE_VERSION '{STORAGE_VERSION}')")
+        connection.execute("USE warehouse")
+        for name, schema in schemas.items():
+            connection.execute(table_ddl(name, schema))
+            for statement in comment_statements(name, schema):
+                connection.execute(statement)
+            for statement in load_statements(name, schema, data_dir / f"{name}.csv"):
+                connection.execute(statement)
+        for view in sorted(views_dir.glob("*.sql")):
+            connection.execute(view.read_text(encoding="utf-8"))
+        counts = {
+            name: connection.execute(f"SELECT count(*) FROM {quote_identifier(name)}").fetchone()[0]  # type: ignore[index]
+            for name in schemas
+        }
+        connection.execute("CHECKPOINT warehouse")
+        connection.execute("USE memory")
+        connection.execute("DETACH warehouse")
+    finally:
+        connection.close()
+    return counts
+
+
+def query_warehouse(path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run SQL read-only against a published warehouse file: column names and rows."""
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        result = connection.execute(sql)
+        columns = [d[0] for d in result.description or []]
+        return columns, result.fetchall()
+    finally:
+        connection.close()

@@ -1,0 +1,131 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from flows.steps.expect import baseline_expectations, render_suite, run_suites, write_suites
+from flows.steps.extract import extract_tables
+from flows.steps.package import read_schemas, stage_package
+from flows.steps.paths import DEFAULT_PATHS
+
+SCHEMAS = read_schemas(DEFAULT_PATHS.schemas_dir)
+
+
+def rules(table: str) -> dict[tuple[str, str], dict]:
+    return {(e["meta"]["rule"], e["kwargs"].get("column", "")): e for e in baseline_expectations(table, SCHEMAS[table])}
+
+
+def test_committed_suites_match_what_the_schemas_generate() -> None:
+    for table, schema in SCHEMAS.items():
+        committed = json.loads((DEFAULT_PATHS.expectations_dir / f"{table}.json").read_text(encoding="utf-8"))
+        assert committed == render_suite(table, schema, committed), f"expectations/{table}.json drifted"
+
+
+@pytest.mark.parametrize(
+    ("table", "rule", "column", "kind", "kwargs"),
+    [
+        ("figures", "required", "value", "expect_column_values_to_not_be_null", {}),
+        ("figures", "unique", "figure_id", "expect_column_values_to_be_unique", {}),
+        (
+            "figures",
+            "enum",
+            "unit",
+            "expect_column_values_to_be_in_set",
+            {"value_set": ["CNY", "count", "percent", "byte", "year"]},
+        ),
+        (
+            "figures",
+            "range",
+            "period",
+            "expect_column_values_to_be_between",
+            {"min_value": 2000, "max_value": 2030},
+        ),
+        (
+            "figures",
+            "foreignKey",
+            "subject_id",
+            "expect_column_values_to_be_in_set",
+            {"value_set": {"$PARAMETER": "organizations__organization_id"}},
+        ),
+        (
+            "figures",
+            "foreignKey",
+            "same_as",
+            "expect_column_values_to_be_in_set",
+            {"value_set": {"$PARAMETER": "figures__figure_id"}},
+        ),
+        (
+            "sources",
+            "pattern",
+            "sha256",
+            "expect_column_values_to_match_regex",
+            {"regex": "^(?:[0-9a-f]{64})$"},
+        ),
+    ],
+)
+def test_baseline_is_generated_from_schema_constraints(
+    table: str, rule: str, column: str, kind: str, kwargs: dict
+) -> None:
+    expectation = rules(table)[(rule, column)]
+    assert expectation["type"] == kind and expectation["severity"] == "critical"
+    assert {k: expectation["kwargs"][k] for k in kwargs} == kwargs
+
+
+def test_compound_primary_key_becomes_compound_uniqueness() -> None:
+    expectation = next(
+        e
+        for e in baseline_expectations("number_mentions", SCHEMAS["number_mentions"])
+        if e["meta"]["rule"] == "primaryKey"
+    )
+    assert expectation["kwargs"] == {"column_list": ["source_id", "offset"]}
+
+
+def test_regeneration_keeps_editor_expectations(tmp_path: Path) -> None:
+    editor = {
+        "type": "expect_table_row_count_to_be_between",
+        "kwargs": {"min_value": 1},
+        "meta": {"source": "editor"},
+        "severity": "info",
+    }
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "slogans.json").write_text(
+        json.dumps({"name": "slogans", "expectations": [editor]}), encoding="utf-8"
+    )
+    written = write_suites({"slogans": SCHEMAS["slogans"]}, tmp_path / "in", tmp_path / "out")
+    expectations = json.loads(written["slogans"].read_text(encoding="utf-8"))["expectations"]
+    assert expectations[-1] == editor
+    assert len(expectations) == len(baseline_expectations("slogans", SCHEMAS["slogans"])) + 1
+
+
+@pytest.fixture(scope="module")
+def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("staged")
+    descriptor = stage_package(extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, root)
+    write_suites(SCHEMAS, DEFAULT_PATHS.expectations_dir, root / "expectations")
+    return descriptor.parent
+
+
+def suites(root: Path) -> dict[str, Path]:
+    return {table: root.parent / "expectations" / f"{table}.json" for table in SCHEMAS}
+
+
+def test_the_real_data_passes_every_critical_expectation(staged: Path) -> None:
+    results = run_suites(suites(staged), SCHEMAS, staged / "data")
+    assert len(results) > 100
+    assert [r.message for r in results if not r.success and r.severity == "critical"] == []
+
+
+def test_a_violation_is_caught_with_table_row_and_field(staged: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    for path in (staged / "data").glob("*.csv"):
+        (data / path.name).write_bytes(path.read_bytes())
+    figures = data / "figures.csv"
+    lines = figures.read_text(encoding="utf-8").splitlines(keepends=True)
+    row = next(i for i, line in enumerate(lines) if line.startswith("diandingding-investment,"))
+    lines[row] = lines[row].replace(",diandingding,", ",no-such-company,", 1)
+    figures.write_text("".join(lines), encoding="utf-8")
+    failures = [r for r in run_suites(suites(staged), SCHEMAS, data) if not r.success]
+    assert [(f.table, f.column, f.severity) for f in failures] == [("figures", "subject_id", "critical")]
+    assert f"row {row + 1} (figure_id=diandingding-investment)" in failures[0].message
+    assert "'no-such-company'" in failures[0].message

@@ -1,0 +1,106 @@
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from flows.steps.extract import extract_tables, read_source
+from flows.steps.paths import DEFAULT_PATHS, ProjectPaths
+from flows.steps.records import InputError, load_records
+
+SOURCE = "big-data-valley"
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict:
+    return extract_tables(DEFAULT_PATHS.sources_dir)
+
+
+def records_file(paths: ProjectPaths, table: str) -> Path:
+    return paths.sources_dir / SOURCE / "records" / f"{table}.yaml"
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_every_quote_occurs_verbatim_in_the_source(tables: dict) -> None:
+    source = read_source(DEFAULT_PATHS.sources_dir / SOURCE).text
+    for table, rows in tables.items():
+        for row in rows:
+            if "evidence_quote" in row:
+                offset = row["evidence_offset"]
+                assert source[offset : offset + len(row["evidence_quote"])] == row["evidence_quote"], (
+                    table,
+                    row,
+                )
+
+
+def test_every_number_in_the_source_is_accounted_for(tables: dict) -> None:
+    mentions = tables["number_mentions"]
+    assert len(mentions) == 50
+    assert [m for m in mentions if m["accounted_by_table"] is None] == []
+
+
+def test_figures_values_are_parsed_from_their_figure_text(tables: dict) -> None:
+    figures = {row["figure_id"]: row for row in tables["figures"]}
+    revenue = figures["guiyang-2018-big-data-revenue"]
+    assert (revenue["value"], revenue["unit"], revenue["period"], revenue["change_percent"]) == (
+        100_000_000_000,
+        "CNY",
+        2018,
+        Decimal("22.4"),
+    )
+    assert figures["guiyang-big-data-exchange-data-volume"]["value"] == 150 * 10**15
+
+
+def test_every_table_has_rows(tables: dict) -> None:
+    assert {name: bool(rows) for name, rows in tables.items()} == dict.fromkeys(tables, True)
+
+
+def test_a_quote_missing_from_the_source_names_file_line_and_field(project: ProjectPaths) -> None:
+    path = records_file(project, "figures")
+    replace_in(path, "The number of big data enterprises in Guiyang reached 1632", "The number reached 1633")
+    with pytest.raises(InputError) as caught:
+        extract_tables(project.sources_dir)
+    [problem] = caught.value.problems
+    assert problem.file == path and problem.field == "quote" and "does not occur" in problem.message
+    assert path.read_text(encoding="utf-8").splitlines()[problem.line - 1].strip().startswith("quote")
+
+
+def test_a_figure_that_does_not_parse_names_its_record(project: ProjectPaths) -> None:
+    path = records_file(project, "figures")
+    record = next(r for r in load_records(path) if r.values["figure"] == "six")
+    replace_in(path, 'figure: "six"', 'figure: "six big"')
+    with pytest.raises(InputError) as caught:
+        extract_tables(project.sources_dir)
+    [problem] = caught.value.problems
+    assert (problem.file, problem.field) == (path, "figure")
+    assert record.line <= problem.line <= record.line + 10
+    assert "'six big'" in problem.message and "not a number" in problem.message
+
+
+def test_an_unknown_record_field_is_refused(project: ProjectPaths) -> None:
+    path = records_file(project, "slogans")
+    replace_in(path, "medium:", "medum:")
+    with pytest.raises(InputError, match="unknown field"):
+        extract_tables(project.sources_dir)
+
+
+def test_a_changed_snapshot_fails_its_recorded_sha256(project: ProjectPaths) -> None:
+    replace_in(project.sources_dir / SOURCE / "article.txt", "1632", "1633")
+    with pytest.raises(InputError, match="sha256"):
+        extract_tables(project.sources_dir)
+
+
+def test_a_number_nothing_accounts_for_is_listed_without_an_owner(project: ProjectPaths) -> None:
+    path = records_file(project, "excluded_numbers")
+    records = load_records(path)
+    reading_time = next(r for r in records if r.values["number"] == "14")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    following = [r.line for r in records if r.line > reading_time.line]
+    end = (following[0] if following else len(lines) + 1) - 1
+    path.write_text("".join(lines[: reading_time.line - 1] + lines[end:]), encoding="utf-8")
+    mentions = extract_tables(project.sources_dir)["number_mentions"]
+    assert [(m["text"], m["line"]) for m in mentions if m["accounted_by_table"] is None] == [("14", 5)]
