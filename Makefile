@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+VENDOR := build/vendor
 
 # offline and quiet: no telemetry, Prefect state kept inside the project
 export PREFECT_HOME ?= $(CURDIR)/.prefect
@@ -12,7 +13,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 
-.PHONY: run test check lint typecheck pytest validate-package bench clean
+.PHONY: run release browser docs-assets test check lint typecheck pytest validate-package bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -20,8 +21,19 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) docs-assets
 	$(BIN)/valley run
+
+release: $(STAMP)
+	$(BIN)/valley release
+
+# the dataset page is tested in a real headless Chromium (Debian's package; the test set-up installs it)
+browser:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+# Data Docs link to local copies of the browser assets GX would load from CDNs (pinned npm packages)
+docs-assets: $(STAMP)
+	$(BIN)/python -m flows.steps.docs_assets $(VENDOR)
 
 test: check
 
@@ -34,7 +46,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) browser docs-assets
 	$(BIN)/pytest
 
 validate-package: $(STAMP)

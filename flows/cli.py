@@ -8,10 +8,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flows.steps.errors import ValleyError
 from flows.steps.paths import PROJECT_DIR, ProjectPaths
+
+EXIT_WARNED = 2
 
 
 def configure_offline(root: Path) -> None:
@@ -71,6 +73,8 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines += [f"  warning:   {message}" for message in summary["warnings"]]
     changed = [path for path in summary["changed"] if not path.endswith(".duckdb")]
     lines.append(f"  changed:   {', '.join(changed) if changed else 'no package file changed'}")
+    lines.append(f"  report:    {summary['report']}")
+    lines.append(f"  data docs: {summary['data_docs']}")
     lines.append(f"  warehouse: {summary['warehouse']}")
     return "\n".join(lines)
 
@@ -85,19 +89,70 @@ def command_run(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_validate(arguments: argparse.Namespace) -> int:
+    configure_offline(arguments.project)
+    from flows.revalidate import revalidate
+    from flows.steps.config import load_config
+
+    max_age = arguments.max_age_hours or float(load_config(arguments.project)["max_age_hours"])
+    quiet_user_errors()
+    summary = cast(dict[str, Any], revalidate(root=str(arguments.project), max_age_hours=max_age))
+    checks = summary["checks"]
+    print(f"valley validate: {summary['worst_severity'] or 'passed'}")
+    print(f"  checks:    {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed")
+    print("\n".join(f"  warning:   {message}" for message in summary["warnings"]) or "  warnings:  none")
+    print(f"  report:    {summary['report']}")
+    return EXIT_WARNED if summary["worst_severity"] == "warning" else 0
+
+
 def command_query(arguments: argparse.Namespace) -> int:
     import duckdb
 
     from flows.steps.warehouse import query_warehouse
 
-    path = ProjectPaths(arguments.project).warehouse
+    paths = ProjectPaths(arguments.project)
+    path = paths.warehouse
     if not path.is_file():
         raise ValleyError(f"no published warehouse at {path}: run `valley run` (or `make run`) first.")
     try:
-        columns, rows = query_warehouse(path, arguments.sql)
+        columns, rows = query_warehouse(path, arguments.sql, {"quality": paths.history})
     except duckdb.Error as error:
         raise ValleyError(f"the query failed against {path}: {error}") from error
     print(format_table(columns, rows))
+    return 0
+
+
+def format_release(release: Any, root: Path) -> str:
+    """What `valley release` did: the folder, what changed since the previous release, the page."""
+    folder = release.directory.relative_to(root) if release.directory.is_relative_to(root) else release.directory
+    if release.status == "unchanged":
+        same = f"valley release: {release.version} is already released with identical content; nothing changed"
+        return f"{same}\n  folder:  {folder}"
+    touched = [
+        f"{name} {len(t.added)} added, {len(t.removed)} removed, {len(t.changed)} changed"
+        for name, t in release.changes.items()
+        if not t.empty
+    ]
+    if release.previous is None:
+        changes = "first release"
+    else:
+        changes = f"since {release.previous}: " + ("; ".join(touched) if touched else "no row changed")
+    return "\n".join(
+        [
+            f"valley release: {release.version} released",
+            f"  folder:  {folder} (valley-{release.version}.zip, valley-{release.version}.duckdb, SHA256SUMS)",
+            f"  changes: {changes} (CHANGELOG.md, {folder}/changes.json)",
+            f"  page:    {release.directory / 'index.html'}",
+            f"  latest:  {release.directory.parent / 'latest'} -> {release.version}",
+        ]
+    )
+
+
+def command_release(arguments: argparse.Namespace) -> int:
+    from flows.steps.release import cut_release
+
+    release = cut_release(ProjectPaths(arguments.project))
+    print(format_release(release, arguments.project))
     return 0
 
 
@@ -107,9 +162,18 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="extract, package, validate and publish (the ETL flow)")
     run.set_defaults(handler=command_run)
+    validate = commands.add_parser(
+        "validate", help="re-check what is published (exit 0 passed, 2 warnings, 1 blocking failure)"
+    )
+    validate.add_argument("--max-age-hours", type=float, help="freshness limit (default: [tool.valley] max_age_hours)")
+    validate.set_defaults(handler=command_validate)
     query = commands.add_parser("query", help="run read-only SQL against the published DuckDB file")
     query.add_argument("sql", help='for example "SELECT * FROM revenue_by_year"')
     query.set_defaults(handler=command_query)
+    release = commands.add_parser(
+        "release", help="cut dist/<version>/ from the published package: zip, checksums, diff, page"
+    )
+    release.set_defaults(handler=command_release)
     return parser
 
 

@@ -10,12 +10,14 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.steps.expect import run_suites, write_suites
+from flows.steps.expect import write_suites
 from flows.steps.extract import extract_tables
-from flows.steps.package import read_schemas, stage_package, validate_package
+from flows.steps.package import read_schemas, stage_package
 from flows.steps.paths import ProjectPaths
 from flows.steps.publish import StagedOutputs, publish_outputs, stage_warehouse
-from flows.steps.validate import ValidationReport, raise_if_blocking
+from flows.steps.quality import now
+from flows.steps.validate import ValidationReport, check_package, raise_if_blocking
+from flows.tasks import record_results
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -36,13 +38,9 @@ def package(tables: Rows, paths: ProjectPaths, staging: Path) -> StagedOutputs:
 
 @task(cache_policy=NO_CACHE)
 def validate(staged: StagedOutputs, paths: ProjectPaths) -> ValidationReport:
-    """frictionless and the GX suites on the staged package; a blocking failure stops the flow here."""
+    """frictionless, the table suites (staged) and the audit suites on the staged package."""
     schemas = read_schemas(paths.schemas_dir)
-    package_errors = validate_package(staged.package_dir / "datapackage.json")
-    suites = {table: staged.expectations_dir / f"{table}.json" for table in schemas}
-    report = ValidationReport(package_errors, run_suites(suites, schemas, staged.package_dir / "data"))
-    raise_if_blocking(report)
-    return report
+    return check_package(staged.package_dir, schemas, staged.expectations_dir, paths.expectations_dir)
 
 
 @task(cache_policy=NO_CACHE)
@@ -56,13 +54,20 @@ def publish(staged: StagedOutputs, paths: ProjectPaths) -> list[Path]:
 def etl(root: str | None = None) -> dict[str, Any]:
     """Run the whole pipeline on the project at `root` (default: this checkout) and summarize it."""
     paths = ProjectPaths(Path(root)) if root else ProjectPaths()
+    started_at = now()
     paths.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=paths.build_dir))
+    published = False
     try:
         tables = extract(paths)
         staged = package(tables, paths, staging)
         report = validate(staged, paths)
-        changed = publish(staged, paths)
+        try:
+            raise_if_blocking(report)
+            changed = publish(staged, paths)
+            published = True
+        finally:
+            document = record_results(report, paths, "etl", started_at, published)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return {
@@ -70,5 +75,7 @@ def etl(root: str | None = None) -> dict[str, Any]:
         "checks": report.counts,
         "warnings": report.warnings,
         "warehouse": str(paths.warehouse),
+        "report": document["report_path"],
+        "data_docs": document["data_docs"],
         "changed": [str(path.relative_to(paths.root)) for path in changed],
     }

@@ -54,3 +54,10 @@ def published(tmp_path_factory: pytest.TempPathFactory, prefect_api_url: str) ->
     paths = copy_project(tmp_path_factory.mktemp("published") / "project")
     etl(root=str(paths.root))
     return paths
+
+
+@pytest.fixture
+def published_copy(tmp_path: Path, published: ProjectPaths) -> ProjectPaths:
+    """A private copy of the published project, safe to tamper with."""
+    shutil.copytree(published.root, tmp_path / "project")
+    return ProjectPaths(tmp_path / "project")

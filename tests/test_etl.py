@@ -1,3 +1,5 @@
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,7 @@ def test_the_flow_publishes_the_warehouse_and_reproduces_the_committed_csvs(publ
     for path in DEFAULT_PATHS.data_dir.glob("*.csv"):
         assert (published.data_dir / path.name).read_bytes() == path.read_bytes(), path.name
     assert not list(published.warehouse_dir.glob(".*.tmp"))
-    assert not list(published.build_dir.iterdir())
+    assert not list(published.build_dir.glob("staging-*"))
 
 
 def test_a_corrupted_value_stops_the_flow_and_leaves_published_outputs_byte_identical(
@@ -51,3 +53,29 @@ def test_an_unchanged_rerun_changes_no_package_file(published: ProjectPaths) -> 
 def test_the_flow_needs_no_file_outside_its_project(tmp_path: Path, published: ProjectPaths) -> None:
     assert not (published.root.parent / "shared").exists()
     assert (published.sources_dir / "big-data-valley" / "article.txt").is_file()
+
+
+def test_the_run_records_its_warnings_in_history_report_artifact_and_data_docs(published: ProjectPaths) -> None:
+    from prefect.artifacts import Artifact
+
+    report = json.loads((published.build_dir / "reports" / "latest.json").read_text(encoding="utf-8"))
+    assert report["status"] == "warned" and len(report["warnings"]) == 2
+    history = query_warehouse(
+        published.history, "SELECT count(*) FROM results WHERE severity = 'warning' AND NOT success"
+    )
+    assert history[1][0][0] >= 2
+    artifact = Artifact.get("valley-etl-validation")
+    assert artifact is not None and "## Warnings" in str(artifact.data)
+    index = (published.data_docs_dir / "index.html").read_text(encoding="utf-8")
+    assert "guiyang-2018-big-data-revenue" in index and "guiyang-2018-enterprises-above-designated-size-added" in index
+
+
+def test_data_docs_load_nothing_from_the_network(published: ProjectPaths) -> None:
+    pages = [published.data_docs_dir / "index.html", *(published.data_docs_dir / "validations").glob("*.html")]
+    assert len(pages) == 15
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        references = re.findall(r"""(?:src|href)=["']([^"'#][^"']*)["']""", text)
+        assert [r for r in references if r.startswith(("http:", "https:", "//"))] == [], page.name
+        for reference in references:
+            assert (page.parent / reference.split("?")[0]).is_file(), (page.name, reference)

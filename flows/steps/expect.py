@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flows.steps.audit import AUDIT_COLUMNS, AUDIT_KEY, build_audits, rows_of
+
 Schema = dict[str, Any]
 Expectation = dict[str, Any]
 GENERATED = "table-schema"
@@ -102,9 +104,9 @@ def write_suites(schemas: dict[str, Schema], expectations_dir: Path, out_dir: Pa
 
 @dataclass(frozen=True)
 class CheckResult:
-    """One expectation's outcome on one table."""
+    """One expectation's outcome on one table or audit frame (the suite's name)."""
 
-    table: str
+    suite: str
     expectation: str
     column: str | None
     severity: str
@@ -145,75 +147,121 @@ def key_values(frames: dict[str, Any], schemas: dict[str, Schema]) -> dict[str, 
     return values
 
 
-def describe_failure(table: str, schema: Schema, config: Any, result: dict[str, Any], frame: Any) -> str:
-    """Name the table, the rows (CSV row numbers, header = row 1, and keys) and the field of a failure."""
-    column = config.kwargs.get("column") or ", ".join(config.kwargs.get("column_list", []))
-    head = f"{table}: {config.type}" + (f", field '{column}'" if column else "")
-    indexes = result.get("unexpected_index_list")
-    if not indexes:
-        observed = result.get("observed_value")
-        return head + (f": observed {observed!r}" if observed is not None else "")
-    key = schema["primaryKey"]
-    rows = []
+def _row_labels(result: dict[str, Any], frame: Any, key: list[str], audit: bool) -> list[str]:
+    """Where each failing row is: table, key and field for audit frames; CSV row and key otherwise."""
+    indexes = result.get("unexpected_index_list") or []
     values = result.get("unexpected_list") or [None] * len(indexes)
+    labels = []
     for entry, value in list(zip(indexes, values, strict=False))[:5]:
         keys = {k: entry.get(k) for k in key} if isinstance(entry, dict) else {}
-        match = frame.index[(frame[key] == [keys.get(k) for k in key]).all(axis=1)] if keys else [entry]
+        shown = f" value {value!r}" if value is not None else ""
+        if audit:
+            detail = ""
+            if "detail" in frame.columns:
+                match = frame[(frame[key] == [keys.get(k) for k in key]).all(axis=1)]
+                detail = f" ({match['detail'].iloc[0]})" if len(match) else ""
+            labels.append(f"{keys.get('table')} row '{keys.get('key')}' field '{keys.get('field')}'{detail or shown}")
+            continue
+        match = frame.index[(frame[key] == [keys.get(k) for k in key]).all(axis=1)] if keys else []
         row = int(match[0]) + 2 if len(match) else "?"
-        label = ", ".join(f"{k}={v}" for k, v in keys.items())
-        rows.append(f"row {row} ({label})" + (f" value {value!r}" if value is not None else ""))
-    more = f" and {len(indexes) - 5} more" if len(indexes) > 5 else ""
-    return f"{head}: {len(indexes)} failing row(s): " + "; ".join(rows) + more
+        labels.append(f"row {row} ({', '.join(f'{k}={v}' for k, v in keys.items())}){shown}")
+    return labels
 
 
-def run_suites(suites: dict[str, Path], schemas: dict[str, Schema], data_dir: Path) -> list[CheckResult]:
-    """Validate every table's CSV against its suite with GX in an ephemeral context (no files, no network)."""
+def describe_failure(suite: str, config: Any, result: dict[str, Any], frame: Any, key: list[str]) -> str:
+    """Name the table, the rows (CSV row number and key, or the audited row) and the field of a failure."""
+    audit = key == AUDIT_KEY
+    column = config.kwargs.get("column") or ", ".join(config.kwargs.get("column_list", []))
+    what = (config.meta or {}).get("description") or config.type
+    head = f"{suite}: {what}" + (f" ({'check' if audit else 'field'} '{column}')" if column else "")
+    labels = _row_labels(result, frame, key, audit)
+    if not labels:
+        observed = result.get("observed_value")
+        return head + (f": observed {observed!r}" if observed is not None else "")
+    count = len(result.get("unexpected_index_list") or [])
+    more = f" and {count - len(labels)} more" if count > len(labels) else ""
+    return f"{head}: {count} failing row(s): " + "; ".join(labels) + more
+
+
+def _context_batch_definition() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-    from great_expectations.core import ExpectationSuite
     from great_expectations.data_context.types.base import ProgressBarsConfig
-    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    batch_definition = (
-        context.data_sources.add_pandas("package")
-        .add_dataframe_asset("table")
-        .add_batch_definition_whole_dataframe("all")
-    )
-    frames = read_frames(schemas, data_dir)
-    parameters = key_values(frames, schemas)
+    source = context.data_sources.add_pandas("package")
+    return source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("all")
+
+
+def load_suite(path: Path) -> Any:
+    """A GX suite from our JSON, strictly: an unknown expectation type or severity raises."""
+    from great_expectations.core import ExpectationSuite
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+    document = json.loads(path.read_text(encoding="utf-8"))
+    configs = [ExpectationConfiguration(**e) for e in document["expectations"]]
+    for index, configuration in enumerate(configs):
+        configuration.meta = {**(configuration.meta or {}), "index": index}
+    return ExpectationSuite(name=document["name"], expectations=[c.to_domain_obj() for c in configs])
+
+
+def run_suites(
+    suites: dict[str, Path],
+    frames: dict[str, Any],
+    keys: dict[str, list[str]],
+    parameters: dict[str, list[Any]],
+    outcomes: dict[str, Any] | None = None,
+) -> list[CheckResult]:
+    """Validate each frame against its suite with GX in an ephemeral context (no files, no network).
+
+    GX's own result for each suite goes into `outcomes` when given (for Data Docs)."""
+    batch_definition = _context_batch_definition()
     results = []
-    for table, path in suites.items():
-        document = json.loads(path.read_text(encoding="utf-8"))
-        configs = [ExpectationConfiguration(**e) for e in document["expectations"]]
-        for index, configuration in enumerate(configs):
-            configuration.meta = {**(configuration.meta or {}), "index": index}
-        suite = ExpectationSuite(name=table, expectations=[c.to_domain_obj() for c in configs])
-        frame = frames[table]
+    for name, path in suites.items():
+        frame = frames[name]
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         outcome = batch.validate(
-            suite,
+            load_suite(path),
             expectation_parameters=parameters,
-            result_format={
-                "result_format": "COMPLETE",
-                "unexpected_index_column_names": schemas[table]["primaryKey"],
-            },
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": keys[name]},
         )
-        for item in sorted(outcome.results, key=lambda r: r.expectation_config.meta["index"]):  # type: ignore[union-attr]
+        if outcomes is not None:
+            outcomes[name] = outcome
+        for item in sorted(outcome.results, key=lambda r: r.expectation_config.meta["index"]):
             config = item.expectation_config
             assert config is not None  # GX always echoes the configuration it ran
-            message = "" if item.success else describe_failure(table, schemas[table], config, item.result, frame)
+            message = "" if item.success else describe_failure(name, config, item.result, frame, keys[name])
             if item.exception_info and item.exception_info.get("raised_exception"):
-                message = f"{table}: {config.type} could not run: {item.exception_info.get('exception_message')}"
-            results.append(
-                CheckResult(
-                    table,
-                    config.type,
-                    config.kwargs.get("column"),
-                    config.severity.value,
-                    bool(item.success),
-                    message,
-                )
-            )
+                message = f"{name}: {config.type} could not run: {item.exception_info.get('exception_message')}"
+            column = config.kwargs.get("column")
+            results.append(CheckResult(name, config.type, column, config.severity.value, bool(item.success), message))
     return results
+
+
+def frames_of(rows: dict[str, list[dict[str, Any]]], columns: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    import pandas as pd
+
+    return {
+        name: pd.DataFrame(table_rows, columns=(columns or {}).get(name)).astype(object)
+        for name, table_rows in rows.items()
+    }
+
+
+def validate_tables(
+    frames: dict[str, Any],
+    texts: dict[str, str],
+    schemas: dict[str, Schema],
+    table_suites: Path,
+    audit_suites: Path,
+    outcomes: dict[str, Any] | None = None,
+) -> list[CheckResult]:
+    """Every table's suite (generated baseline + editor) and every audit suite, in one GX context."""
+    keys = {table: schema["primaryKey"] for table, schema in schemas.items()}
+    tables = {table: rows_of(frame) for table, frame in frames.items()}
+    audits = frames_of(build_audits(tables, texts, keys), AUDIT_COLUMNS)
+    suites = {table: suite_path(table_suites, table) for table in schemas}
+    suites |= {name: suite_path(audit_suites, name) for name in audits}
+    all_frames = {**frames, **audits}
+    all_keys = {**keys, **dict.fromkeys(audits, AUDIT_KEY)}
+    return run_suites(suites, all_frames, all_keys, key_values(frames, schemas), outcomes)

@@ -156,6 +156,8 @@ def source_row(source: Source) -> Row:
         "published_date": origin.get("published_date"),
         "published_note": origin.get("published_note"),
         "language": origin.get("language"),
+        "time_frame_start": origin.get("time_frame_start"),
+        "time_frame_end": origin.get("time_frame_end"),
         "captured_date": origin.get("captured_date"),
         "snapshot_path": f"sources/{source.source_id}/{origin['snapshot']}",
         "sha256": origin.get("sha256"),

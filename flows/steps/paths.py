@@ -47,6 +47,11 @@ class ProjectPaths:
         return self.warehouse_dir / "valley.duckdb"
 
     @property
+    def history(self) -> Path:
+        """Validation history (runs, results), queried as `quality.*`."""
+        return self.warehouse_dir / "quality.duckdb"
+
+    @property
     def views_dir(self) -> Path:
         return self.warehouse_dir / "views"
 
@@ -57,6 +62,19 @@ class ProjectPaths:
     @property
     def build_dir(self) -> Path:
         return self.root / "build"
+
+    @property
+    def data_docs_dir(self) -> Path:
+        return self.build_dir / "data-docs"
+
+    @property
+    def vendor_dir(self) -> Path:
+        """Browser assets for Data Docs, fetched by `make` (offline at run time)."""
+        return PROJECT_DIR / "build" / "vendor"
+
+    @property
+    def dist_dir(self) -> Path:
+        return self.root / "dist"
 
 
 DEFAULT_PATHS = ProjectPaths()

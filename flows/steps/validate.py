@@ -1,11 +1,17 @@
-"""Grade a staged package: frictionless errors and critical expectations block, warnings are shown."""
+"""Grade a package: frictionless errors and critical expectations block, warnings are shown and kept."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from flows.steps.errors import ValleyError
-from flows.steps.expect import CheckResult
+from flows.steps.expect import CheckResult, read_frames, validate_tables
+from flows.steps.package import validate_package
+
+Schema = dict[str, Any]
+SEVERITY_ORDER = ("critical", "warning", "info")
 
 
 class ValidationFailed(ValleyError):
@@ -16,6 +22,7 @@ class ValidationFailed(ValleyError):
 class ValidationReport:
     package_errors: list[str] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
+    outcomes: dict[str, Any] = field(default_factory=dict)  # GX's result per suite, for Data Docs
 
     def failed(self, severity: str) -> list[CheckResult]:
         return [check for check in self.checks if not check.success and check.severity == severity]
@@ -30,6 +37,12 @@ class ValidationReport:
         }
 
     @property
+    def worst_severity(self) -> str | None:
+        if self.package_errors:
+            return "critical"
+        return next((severity for severity in SEVERITY_ORDER if self.failed(severity)), None)
+
+    @property
     def blocking(self) -> list[str]:
         return self.package_errors + [check.message for check in self.failed("critical")]
 
@@ -38,9 +51,30 @@ class ValidationReport:
         return [check.message for check in self.failed("warning")]
 
 
-def raise_if_blocking(report: ValidationReport) -> None:
+def raise_if_blocking(report: ValidationReport, consequence: str = "nothing was published") -> None:
     """Stop the run, listing every blocking failure, when any check that guards publishing failed."""
     blocking = report.blocking
     if blocking:
         listed = "\n".join(f"  - {line}" for line in blocking)
-        raise ValidationFailed(f"{len(blocking)} blocking check(s) failed, nothing was published:\n{listed}")
+        raise ValidationFailed(f"{len(blocking)} blocking check(s) failed, {consequence}:\n{listed}")
+
+
+def read_snapshots(package_dir: Path, sources: Any) -> dict[str, str]:
+    """Each source's snapshot text, by source_id, from the package folder the sources table describes."""
+    texts = {}
+    for source_id, snapshot in zip(sources["source_id"], sources["snapshot_path"], strict=True):
+        path = package_dir / snapshot
+        texts[source_id] = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return texts
+
+
+def check_package(
+    package_dir: Path, schemas: dict[str, Schema], table_suites: Path, audit_suites: Path, frames: Any = None
+) -> ValidationReport:
+    """frictionless on the descriptor, then every suite on the tables (the CSVs unless frames are given)."""
+    package_errors = validate_package(package_dir / "datapackage.json")
+    frames = frames if frames is not None else read_frames(schemas, package_dir / "data")
+    texts = read_snapshots(package_dir, frames["sources"])
+    outcomes: dict[str, Any] = {}
+    checks = validate_tables(frames, texts, schemas, table_suites, audit_suites, outcomes)
+    return ValidationReport(package_errors, checks, outcomes)

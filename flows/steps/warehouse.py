@@ -130,10 +130,15 @@ def build_warehouse(schemas: dict[str, Schema], data_dir: Path, views_dir: Path,
     return counts
 
 
-def query_warehouse(path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run SQL read-only against a published warehouse file: column names and rows."""
+def query_warehouse(
+    path: Path, sql: str, attach: dict[str, Path] | None = None
+) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run SQL read-only against a published warehouse file (and other files attached by name)."""
     connection = duckdb.connect(str(path), read_only=True)
     try:
+        for name, other in (attach or {}).items():
+            if other.exists():
+                connection.execute(f"ATTACH {quote_literal(other)} AS {quote_identifier(name)} (READ_ONLY)")
         result = connection.execute(sql)
         columns = [d[0] for d in result.description or []]
         return columns, result.fetchall()

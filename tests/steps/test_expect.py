@@ -3,9 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.steps.expect import baseline_expectations, render_suite, run_suites, write_suites
-from flows.steps.extract import extract_tables
-from flows.steps.package import read_schemas, stage_package
+from flows.steps.expect import baseline_expectations, render_suite, write_suites
+from flows.steps.package import read_schemas
 from flows.steps.paths import DEFAULT_PATHS
 
 SCHEMAS = read_schemas(DEFAULT_PATHS.schemas_dir)
@@ -95,37 +94,3 @@ def test_regeneration_keeps_editor_expectations(tmp_path: Path) -> None:
     expectations = json.loads(written["slogans"].read_text(encoding="utf-8"))["expectations"]
     assert expectations[-1] == editor
     assert len(expectations) == len(baseline_expectations("slogans", SCHEMAS["slogans"])) + 1
-
-
-@pytest.fixture(scope="module")
-def staged(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("staged")
-    descriptor = stage_package(extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, root)
-    write_suites(SCHEMAS, DEFAULT_PATHS.expectations_dir, root / "expectations")
-    return descriptor.parent
-
-
-def suites(root: Path) -> dict[str, Path]:
-    return {table: root.parent / "expectations" / f"{table}.json" for table in SCHEMAS}
-
-
-def test_the_real_data_passes_every_critical_expectation(staged: Path) -> None:
-    results = run_suites(suites(staged), SCHEMAS, staged / "data")
-    assert len(results) > 100
-    assert [r.message for r in results if not r.success and r.severity == "critical"] == []
-
-
-def test_a_violation_is_caught_with_table_row_and_field(staged: Path, tmp_path: Path) -> None:
-    data = tmp_path / "data"
-    data.mkdir()
-    for path in (staged / "data").glob("*.csv"):
-        (data / path.name).write_bytes(path.read_bytes())
-    figures = data / "figures.csv"
-    lines = figures.read_text(encoding="utf-8").splitlines(keepends=True)
-    row = next(i for i, line in enumerate(lines) if line.startswith("diandingding-investment,"))
-    lines[row] = lines[row].replace(",diandingding,", ",no-such-company,", 1)
-    figures.write_text("".join(lines), encoding="utf-8")
-    failures = [r for r in run_suites(suites(staged), SCHEMAS, data) if not r.success]
-    assert [(f.table, f.column, f.severity) for f in failures] == [("figures", "subject_id", "critical")]
-    assert f"row {row + 1} (figure_id=diandingding-investment)" in failures[0].message
-    assert "'no-such-company'" in failures[0].message

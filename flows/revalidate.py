@@ -1,0 +1,59 @@
+"""The scheduled check: re-validate what is published, changing nothing in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Completed
+
+from flows.steps.audit import AUDIT_COLUMNS, AUDIT_KEY
+from flows.steps.errors import ValleyError
+from flows.steps.expect import frames_of, run_suites, suite_path
+from flows.steps.integrity import audit_freshness, audit_integrity, read_warehouse_frames
+from flows.steps.package import read_schemas
+from flows.steps.paths import ProjectPaths
+from flows.steps.quality import last_publish, now
+from flows.steps.validate import ValidationReport, check_package, raise_if_blocking
+from flows.tasks import record_results
+
+DEFAULT_MAX_AGE_HOURS = 48.0
+
+
+@task(cache_policy=NO_CACHE)
+def check_published(paths: ProjectPaths, max_age_hours: float) -> ValidationReport:
+    """Integrity and freshness, then every suite against the warehouse tables themselves."""
+    if not paths.warehouse.is_file() or not paths.descriptor.is_file():
+        raise ValleyError(f"nothing is published under {paths.root}: run `valley run` first.")
+    schemas = read_schemas(paths.schemas_dir)
+    audits = {
+        "integrity": audit_integrity(paths, schemas),
+        "freshness": audit_freshness(last_publish(paths), now(), max_age_hours),
+    }
+    suites = {name: suite_path(paths.expectations_dir, name) for name in audits}
+    outcomes: dict[str, Any] = {}
+    checks = run_suites(suites, frames_of(audits, AUDIT_COLUMNS), dict.fromkeys(audits, AUDIT_KEY), {}, outcomes)
+    frames = read_warehouse_frames(paths.warehouse, schemas)
+    report = check_package(paths.package_dir, schemas, paths.expectations_dir, paths.expectations_dir, frames)
+    return ValidationReport(report.package_errors, checks + report.checks, {**outcomes, **report.outcomes})
+
+
+@flow(name="valley-validate")
+def revalidate(root: str | None = None, max_age_hours: float = DEFAULT_MAX_AGE_HOURS) -> Any:
+    """Re-check the published package and warehouse; the final state carries the worst severity found."""
+    paths = ProjectPaths(Path(root)) if root else ProjectPaths()
+    started_at = now()
+    report = check_published(paths, max_age_hours)
+    document = record_results(report, paths, "validate", started_at, False)
+    summary = {
+        "checks": report.counts,
+        "worst_severity": report.worst_severity,
+        "warnings": report.warnings,
+        "report": document["report_path"],
+    }
+    raise_if_blocking(report, "the published outputs no longer pass (they were left as they are)")
+    if report.worst_severity == "warning":
+        return Completed(name="Warned", message=f"{len(report.warnings)} warning(s)", data=summary)
+    return summary

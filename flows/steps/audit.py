@@ -1,0 +1,239 @@
+"""Audit frames: checks a Table Schema cannot state (evidence, consistency, plausibility, coverage) as rows.
+
+Each frame has the key columns table, key, field (which row and field of which table a check is about)
+and one boolean or numeric column per check; the suites in expectations/ grade those columns.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from flows.steps.numbers import FigureParseError, find_number_spans, parse_change, parse_figure, parse_year
+
+Row = dict[str, Any]
+Tables = dict[str, list[Row]]
+AUDIT_KEY = ["table", "key", "field"]
+# sub-spans that must lie inside each row's evidence_quote
+SPANS = {
+    "organizations": ("name_text",),
+    "events": ("name_text",),
+    "figures": ("figure_text", "period_text", "change_text"),
+    "recognitions": ("title_text",),
+    "quotes": ("statement",),
+    "slogans": ("text",),
+    "excluded_numbers": ("number_text",),
+}
+# columns of each audit frame, so an empty frame still has them
+AUDIT_COLUMNS = {
+    "evidence": [*AUDIT_KEY, "found", "reparsed"],
+    "year_on_year": [*AUDIT_KEY, "stated", "computed", "difference", "previous_key", "detail"],
+    "figure_pairs": [*AUDIT_KEY, "other_key", "linked", "value_matches", "unit_matches", "period_matches", "detail"],
+    "plausibility": [
+        *AUDIT_KEY,
+        "non_negative",
+        "whole_count",
+        "percent_in_range",
+        "in_time_frame",
+        "change_in_range",
+        "dated",
+    ],
+    "coverage": [*AUDIT_KEY, "number", "line", "accounted"],
+    "integrity": [*AUDIT_KEY, "matches", "detail"],
+    "freshness": [*AUDIT_KEY, "matches", "detail"],
+}
+
+
+def primary_key(table: str, row: Row, keys: dict[str, list[str]]) -> str:
+    return "/".join(str(row[k]) for k in keys[table])
+
+
+def same_number(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-9)
+
+
+def _reparse(row: Row) -> dict[str, bool | None]:
+    """Does each parsed figures field still follow from its text?"""
+
+    def attempt(parser: Callable[[str], Any], text: Any) -> Any:
+        try:
+            return parser(text), True
+        except FigureParseError:
+            return None, False
+
+    checks: dict[str, bool | None] = {}
+    quantity, ok = attempt(parse_figure, row["figure_text"] or "")
+    checks["value"] = ok and same_number(quantity.value, row["value"])
+    checks["unit"] = ok and quantity.unit == row["unit"]
+    checks["qualifier"] = ok and quantity.qualifier == row["qualifier"]
+    if row["period_text"] is None:
+        checks["period"] = row["period"] is None
+    else:
+        year, ok = attempt(parse_year, row["period_text"])
+        checks["period"] = ok and same_number(year, row["period"])
+    if row["change_text"] is None:
+        checks["change_percent"] = row["change_percent"] is None
+    else:
+        change, ok = attempt(parse_change, row["change_text"])
+        checks["change_percent"] = ok and same_number(change, row["change_percent"])
+    return checks
+
+
+def audit_evidence(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]]) -> list[Row]:
+    """Every quote at its offset in the source, every sub-span in its quote, every parsed value re-parsed."""
+    out = []
+    for table, rows in tables.items():
+        for row in rows:
+            if "evidence_quote" not in row:
+                continue
+            key, quote = primary_key(table, row, keys), row["evidence_quote"] or ""
+            text = texts.get(row["source_id"], "")
+            offset = int(row["evidence_offset"])
+            found = bool(quote) and text[offset : offset + len(quote)] == quote
+            out.append({"table": table, "key": key, "field": "evidence_quote", "found": found, "reparsed": None})
+            for field in SPANS.get(table, ()):
+                if row.get(field) is not None:
+                    inside = quote.count(row[field]) == 1
+                    out.append({"table": table, "key": key, "field": field, "found": inside, "reparsed": None})
+            if table == "figures":
+                for field, ok in _reparse(row).items():
+                    out.append({"table": table, "key": key, "field": field, "found": None, "reparsed": ok})
+    for row in tables.get("number_mentions", []):
+        text, offset = texts.get(row["source_id"], ""), int(row["offset"])
+        found = text[offset : offset + len(row["text"])] == row["text"]
+        key = primary_key("number_mentions", row, keys)
+        out.append({"table": "number_mentions", "key": key, "field": "text", "found": found, "reparsed": None})
+    return out
+
+
+def main_figures(tables: Tables) -> dict[tuple[Any, Any, Any], Row]:
+    """The figures that are not restatements, by subject, measure and period."""
+    return {
+        (row["subject_id"], row["measure"], row["period"]): row
+        for row in tables.get("figures", [])
+        if row["same_as"] is None and row["period"] is not None
+    }
+
+
+def audit_year_on_year(tables: Tables) -> list[Row]:
+    """Stated year-on-year change beside the change computed from the previous year's value, where both exist."""
+    by_year = main_figures(tables)
+    out = []
+    for (subject, measure, period), row in sorted(by_year.items(), key=lambda item: str(item[0])):
+        previous = by_year.get((subject, measure, period - 1))
+        if row["change_percent"] is None or previous is None or not float(previous["value"]):
+            continue
+        computed = (float(row["value"]) / float(previous["value"]) - 1) * 100
+        out.append({
+            "table": "figures", "key": row["figure_id"], "field": "change_percent",
+            "stated": float(row["change_percent"]), "computed": round(computed, 3),
+            "difference": round(float(row["change_percent"]) - computed, 3),
+            "previous_key": previous["figure_id"],
+            "detail": f"stated {float(row['change_percent']):g}%, computed {computed:.1f}% from "
+            f"{float(previous['value']):,.0f} ({period - 1}) to {float(row['value']):,.0f} ({period})",
+        })  # fmt: skip
+    return out
+
+
+def audit_figure_pairs(tables: Tables) -> list[Row]:
+    """Restatements agree with what they restate; the same figure stated twice without a link is flagged."""
+    figures = {row["figure_id"]: row for row in tables.get("figures", [])}
+    out = []
+    for row in figures.values():
+        main = figures.get(row["same_as"]) if row["same_as"] else None
+        if main is not None:
+            out.append({
+                "table": "figures", "key": row["figure_id"], "field": "same_as", "other_key": main["figure_id"],
+                "linked": True, "value_matches": same_number(row["value"], main["value"]),
+                "unit_matches": row["unit"] == main["unit"] and row["subject_id"] == main["subject_id"]
+                and row["measure"] == main["measure"],
+                "period_matches": row["period"] is None or row["period"] == main["period"],
+                "detail": f"restates {main['figure_id']}: value {row['value']} vs {main['value']}, "
+                f"period {row['period']} vs {main['period']}",
+            })  # fmt: skip
+    mains = sorted((r for r in figures.values() if r["same_as"] is None), key=lambda r: r["figure_id"])
+    for index, row in enumerate(mains):
+        for other in mains[index + 1 :]:
+            same = (row["subject_id"], row["measure"], row["unit"]) == (
+                other["subject_id"],
+                other["measure"],
+                other["unit"],
+            )
+            if same and same_number(row["value"], other["value"]):
+                field = "value" if row["period"] == other["period"] else "period"
+                out.append({
+                    "table": "figures", "key": other["figure_id"], "field": field, "other_key": row["figure_id"],
+                    "linked": False, "value_matches": None, "unit_matches": None, "period_matches": None,
+                    "detail": f"value {other['value']:g} for {other['period']} also stated as {row['figure_id']} "
+                    f"for {row['period']}",
+                })  # fmt: skip
+    return out
+
+
+def audit_plausibility(tables: Tables) -> list[Row]:
+    """Counts whole, values non-negative, percentages in range, periods inside the article's time frame."""
+    frames = {row["source_id"]: row for row in tables.get("sources", [])}
+    out = []
+    for row in tables.get("figures", []):
+        value, key = float(row["value"]), row["figure_id"]
+        out.append({
+            "table": "figures", "key": key, "field": "value", "non_negative": value >= 0,
+            "whole_count": value.is_integer() if row["unit"] == "count" else None,
+            "percent_in_range": 0 <= value <= 100 if row["unit"] == "percent" else None,
+            "in_time_frame": None, "change_in_range": None, "dated": row["period"] is not None,
+        })  # fmt: skip
+        source = frames.get(row["source_id"], {})
+        if row["period"] is not None:
+            start, end = source.get("time_frame_start"), source.get("time_frame_end")
+            inside = start is not None and end is not None and int(start) <= int(row["period"]) <= int(end)
+            out.append(_plausibility_row(key, "period", in_time_frame=inside))
+        if row["change_percent"] is not None:
+            out.append(
+                _plausibility_row(key, "change_percent", change_in_range=-50 <= float(row["change_percent"]) <= 100)
+            )
+    return out
+
+
+def _plausibility_row(key: str, field: str, **checks: bool) -> Row:
+    row: Row = {"table": "figures", "key": key, "field": field, "non_negative": None, "whole_count": None}
+    return {**row, "percent_in_range": None, "in_time_frame": None, "change_in_range": None, "dated": None, **checks}
+
+
+def audit_coverage(tables: Tables, texts: dict[str, str]) -> list[Row]:
+    """Every number the source text holds today is listed in number_mentions and accounted for."""
+    listed = {
+        (row["source_id"], int(row["offset"])): row["accounted_by_table"] is not None
+        for row in tables.get("number_mentions", [])
+    }
+    out = []
+    for source_id, text in sorted(texts.items()):
+        for start, _, number in find_number_spans(text):
+            out.append({
+                "table": "number_mentions", "key": f"{source_id}/{start}", "field": "accounted_by_id",
+                "number": number, "line": text.count("\n", 0, start) + 1,
+                "accounted": listed.get((source_id, start), False),
+            })  # fmt: skip
+    return out
+
+
+def build_audits(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]]) -> dict[str, list[Row]]:
+    """Every audit frame, by the name of the suite that grades it."""
+    return {
+        "evidence": audit_evidence(tables, texts, keys),
+        "year_on_year": audit_year_on_year(tables),
+        "figure_pairs": audit_figure_pairs(tables),
+        "plausibility": audit_plausibility(tables),
+        "coverage": audit_coverage(tables, texts),
+    }
+
+
+def rows_of(frame: Any) -> list[Row]:
+    """DataFrame -> list of dicts with None for missing values."""
+    records: Iterable[Row] = frame.to_dict("records")
+    return [
+        {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in r.items()}
+        for r in records
+    ]

@@ -1,0 +1,143 @@
+"""Validation reports as JSON and a queryable history (quality.duckdb), replaced copy-on-write under a lock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from filelock import FileLock
+
+from flows.steps.paths import ProjectPaths
+from flows.steps.validate import ValidationReport
+from flows.steps.warehouse import STORAGE_VERSION
+
+HISTORY_DDL = [
+    """CREATE TABLE IF NOT EXISTS runs (
+        run_id VARCHAR PRIMARY KEY, flow VARCHAR NOT NULL, started_at TIMESTAMP NOT NULL,
+        finished_at TIMESTAMP NOT NULL, status VARCHAR NOT NULL, worst_severity VARCHAR,
+        passed INTEGER NOT NULL, warned INTEGER NOT NULL, failed INTEGER NOT NULL, info INTEGER NOT NULL,
+        published BOOLEAN NOT NULL, report_path VARCHAR NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS results (
+        run_id VARCHAR NOT NULL REFERENCES runs (run_id), check_index INTEGER NOT NULL, suite VARCHAR NOT NULL,
+        expectation VARCHAR NOT NULL, column_name VARCHAR, severity VARCHAR NOT NULL, success BOOLEAN NOT NULL,
+        message VARCHAR, checked_at TIMESTAMP NOT NULL, PRIMARY KEY (run_id, check_index))""",
+    "COMMENT ON TABLE runs IS 'One row per validation run (ETL or scheduled re-validation), newest last.'",
+    "COMMENT ON TABLE results IS 'Every expectation of every run: suite, severity, outcome, and for a failure "
+    "a message naming table, row and field.'",
+]
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def status_of(report: ValidationReport) -> str:
+    counts = report.counts
+    return "failed" if counts["failed"] else "warned" if counts["warned"] else "passed"
+
+
+def build_report(report: ValidationReport, flow: str, started_at: dt.datetime, published: bool) -> dict[str, Any]:
+    """The JSON document for one run: counts, warnings, failures and every check."""
+    return {
+        "run_id": uuid.uuid4().hex,
+        "flow": flow,
+        "started_at": started_at.isoformat(),
+        "finished_at": now().isoformat(),
+        "status": status_of(report),
+        "worst_severity": report.worst_severity,
+        "published": published,
+        "checks": report.counts,
+        "warnings": report.warnings,
+        "failures": report.blocking,
+        "info": [check.message for check in report.failed("info")],
+        "results": [asdict(check) for check in report.checks],
+    }
+
+
+def write_report(document: dict[str, Any], paths: ProjectPaths) -> Path:
+    """build/reports/<finished>-<flow>-<run>.json, and latest.json replaced atomically beside it."""
+    reports = paths.build_dir / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+    stamp = document["finished_at"].replace(":", "").replace("-", "")
+    path = reports / f"{stamp}-{document['flow']}-{document['run_id'][:8]}.json"
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    path.write_text(text, encoding="utf-8")
+    latest = reports / f".latest-{document['run_id']}.tmp"
+    latest.write_text(text, encoding="utf-8")
+    os.replace(latest, reports / "latest.json")
+    return path
+
+
+def append_history(document: dict[str, Any], report_path: Path, paths: ProjectPaths) -> Path:
+    """Append a run to the history: a copy gets the rows and replaces the file, so readers never wait."""
+    target = paths.history
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(target) + ".lock", timeout=120):
+        scratch = target.with_name(f".{target.name}.{document['run_id']}.tmp")
+        if target.exists():
+            shutil.copyfile(target, scratch)
+        connection = duckdb.connect()
+        try:
+            connection.execute(f"ATTACH '{scratch}' AS quality (STORAGE_VERSION '{STORAGE_VERSION}')")
+            connection.execute("USE quality")
+            for statement in HISTORY_DDL:
+                connection.execute(statement)
+            counts = document["checks"]
+            connection.execute(
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [document["run_id"], document["flow"], document["started_at"], document["finished_at"],
+                 document["status"], document["worst_severity"], counts["passed"], counts["warned"],
+                 counts["failed"], counts["info"], document["published"], str(report_path)],
+            )  # fmt: skip
+            connection.executemany(
+                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [[document["run_id"], index, r["suite"], r["expectation"], r["column"], r["severity"], r["success"],
+                  r["message"] or None, document["finished_at"]] for index, r in enumerate(document["results"])],
+            )  # fmt: skip
+            connection.execute("CHECKPOINT quality")
+            connection.execute("USE memory")
+            connection.execute("DETACH quality")
+        finally:
+            connection.close()
+        os.replace(scratch, target)
+    return target
+
+
+def last_publish(paths: ProjectPaths) -> dt.datetime | None:
+    """When the ETL flow last published, from the history; None when it never has."""
+    target = paths.history
+    if not target.exists():
+        return None
+    connection = duckdb.connect(str(target), read_only=True)
+    try:
+        row = connection.execute("SELECT max(finished_at) FROM runs WHERE flow = 'etl' AND published").fetchone()
+    finally:
+        connection.close()
+    return row[0] if row else None
+
+
+def render_markdown(document: dict[str, Any]) -> str:
+    """The run summary as a Prefect markdown artifact."""
+    counts = document["checks"]
+    lines = [
+        f"# valley {document['flow']}: {document['status']}",
+        "",
+        f"{counts['passed']} passed, {counts['warned']} warned, {counts['failed']} failed, {counts['info']} info.",
+        f"Published: {'yes' if document['published'] else 'no'}.",
+    ]
+    sections = (
+        ("Blocking failures", document["failures"]),
+        ("Warnings", document["warnings"]),
+        ("Info", document["info"]),
+    )
+    for title, items in sections:
+        if items:
+            lines += ["", f"## {title}", ""] + [f"- {item}" for item in items]
+    return "\n".join(lines) + "\n"

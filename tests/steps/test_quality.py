@@ -1,0 +1,88 @@
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+
+from flows.steps.expect import CheckResult
+from flows.steps.paths import ProjectPaths
+from flows.steps.quality import append_history, build_report, last_publish, render_markdown, write_report
+from flows.steps.validate import ValidationReport
+
+STARTED = dt.datetime(2026, 11, 28, 10, 0, 0)
+
+
+def report(*checks: tuple[str, bool]) -> ValidationReport:
+    return ValidationReport(
+        [],
+        [
+            CheckResult("figures", "expect_x", "value", s, ok, "" if ok else f"figures row 'a' field 'value' {s}")
+            for s, ok in checks
+        ],
+    )
+
+
+def record(paths: ProjectPaths, validation: ValidationReport, flow: str = "etl", published: bool = True) -> dict:
+    document = build_report(validation, flow, STARTED, published)
+    append_history(document, write_report(document, paths), paths)
+    return document
+
+
+def test_status_and_worst_severity_follow_the_failures() -> None:
+    assert build_report(report(("critical", True)), "etl", STARTED, True)["status"] == "passed"
+    warned = build_report(report(("warning", False), ("info", False)), "etl", STARTED, True)
+    assert (warned["status"], warned["worst_severity"]) == ("warned", "warning")
+    failed = build_report(report(("warning", False), ("critical", False)), "etl", STARTED, False)
+    assert (failed["status"], failed["worst_severity"], failed["checks"]["failed"]) == ("failed", "critical", 1)
+
+
+def test_history_is_queryable_by_severity(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    first = record(paths, report(("critical", True), ("warning", False)))
+    record(paths, report(("critical", False)), flow="validate", published=False)
+    connection = duckdb.connect(str(paths.history), read_only=True)
+    warnings = connection.execute(
+        "SELECT run_id, message FROM results WHERE severity = 'warning' AND NOT success"
+    ).fetchall()
+    runs = connection.execute("SELECT flow, status, published FROM runs ORDER BY finished_at, flow").fetchall()
+    connection.close()
+    assert warnings == [(first["run_id"], "figures row 'a' field 'value' warning")]
+    assert sorted(runs) == [("etl", "warned", True), ("validate", "failed", False)]
+
+
+def test_a_reader_holding_the_history_open_keeps_its_snapshot(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    record(paths, report(("critical", True)))
+    reader = duckdb.connect(str(paths.history), read_only=True)
+    record(paths, report(("critical", True)))
+    assert reader.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+    reader.close()
+    fresh = duckdb.connect(str(paths.history), read_only=True)
+    assert fresh.execute("SELECT count(*) FROM runs").fetchone() == (2,)
+    fresh.close()
+    assert not list(paths.warehouse_dir.glob(".*.tmp"))
+
+
+def test_latest_report_is_the_last_run(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    record(paths, report(("critical", True)))
+    second = record(paths, report(("warning", False)))
+    latest = json.loads((paths.build_dir / "reports" / "latest.json").read_text(encoding="utf-8"))
+    assert latest["run_id"] == second["run_id"] and latest["warnings"] == ["figures row 'a' field 'value' warning"]
+    assert len(list((paths.build_dir / "reports").glob("*-etl-*.json"))) == 2
+
+
+def test_last_publish_ignores_runs_that_did_not_publish(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    assert last_publish(paths) is None
+    record(paths, report(("critical", False)), published=False)
+    assert last_publish(paths) is None
+    document = record(paths, report(("critical", True)))
+    assert last_publish(paths) == dt.datetime.fromisoformat(document["finished_at"])
+
+
+def test_markdown_summary_lists_warnings_and_failures() -> None:
+    text = render_markdown(build_report(report(("warning", False), ("critical", False)), "etl", STARTED, False))
+    assert text.startswith("# valley etl: failed")
+    assert "## Blocking failures\n\n- figures row 'a' field 'value' critical" in text
+    assert "## Warnings\n\n- figures row 'a' field 'value' warning" in text

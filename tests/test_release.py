@@ -1,0 +1,170 @@
+import csv
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.etl import etl
+from flows.steps.package import format_cell, read_schemas
+from flows.steps.paths import ProjectPaths
+
+BIN = Path(sys.executable).parent
+REPORT = {
+    "checks": {"passed": 150, "warned": 1, "failed": 0},
+    "warnings": ["figures: a test warning <with markup> that the page must show"],
+}
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+def valley_release(paths: ProjectPaths) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "valley"), "--project", str(paths.root), "release"], capture_output=True, text=True, timeout=300
+    )
+
+
+def copy_published(published: ProjectPaths, target: Path) -> ProjectPaths:
+    shutil.copytree(published.root, target, symlinks=True)
+    return ProjectPaths(target)
+
+
+@pytest.fixture(scope="module")
+def released(published: ProjectPaths, tmp_path_factory: pytest.TempPathFactory) -> ProjectPaths:
+    """A copy of the published project with a validation report, released once through the CLI."""
+    paths = copy_published(published, tmp_path_factory.mktemp("released") / "project")
+    (paths.build_dir / "reports").mkdir(parents=True, exist_ok=True)
+    (paths.build_dir / "reports" / "latest.json").write_text(json.dumps(REPORT), encoding="utf-8")
+    completed = valley_release(paths)
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.startswith("valley release: 0.1.0 released\n"), completed.stdout
+    return paths
+
+
+def csv_rows(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_a_fresh_release_unzipped_into_an_empty_folder_validates_and_matches_duckdb_and_parquet(
+    released: ProjectPaths, tmp_path: Path
+) -> None:
+    release = released.dist_dir / "0.1.0"
+    unzipped = tmp_path / "unzipped"
+    unzipped.mkdir()
+    with zipfile.ZipFile(release / "valley-0.1.0.zip") as archive:
+        archive.extractall(unzipped)
+    validated = subprocess.run(
+        [str(BIN / "frictionless"), "validate", "--json", "datapackage.json"],
+        cwd=unzipped,
+        capture_output=True,
+        text=True,
+    )
+    report = json.loads(validated.stdout)
+    schemas = read_schemas(released.schemas_dir)
+    assert report["valid"] and report["warnings"] == [], report
+    assert [task["name"] for task in report["tasks"]] == list(schemas)
+    for folder in (unzipped, release):
+        files = [p for p in folder.rglob("*") if p.is_file() and p.name != "SHA256SUMS"]
+        checked = subprocess.run(
+            ["sha256sum", "-c", "--strict", "SHA256SUMS"], cwd=folder, capture_output=True, text=True
+        )
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+        assert checked.stdout.count(": OK\n") == len(files) > 5
+    with duckdb.connect(str(release / "valley-0.1.0.duckdb"), read_only=True) as connection:
+        for table in schemas:
+            header, *rows = csv_rows(unzipped / "data" / f"{table}.csv")
+            assert connection.execute(f'SELECT count(*) FROM "{table}"').fetchone() == (len(rows),), table
+            parquet = connection.execute(f"SELECT * FROM read_parquet('{unzipped / 'data' / f'{table}.parquet'}')")
+            assert [d[0] for d in parquet.description] == header
+            parquet_rows = [[format_cell(value) for value in row] for row in parquet.fetchall()]
+            assert sorted(parquet_rows) == sorted(rows), table
+
+
+def test_a_changed_figure_record_shows_in_the_next_release_diff(
+    published: ProjectPaths, tmp_path: Path, prefect_api_url: str
+) -> None:
+    paths = copy_published(published, tmp_path / "project")
+    assert valley_release(paths).returncode == 0
+    records = paths.sources_dir / "big-data-valley" / "records" / "figures.yaml"
+    old_note = "Stated by General Manager Lu Xiaoling about the company's applications; undated."
+    text = records.read_text(encoding="utf-8")
+    assert text.count(old_note) == 1
+    records.write_text(text.replace(old_note, "Stated by General Manager Lu Xiaoling; undated."), encoding="utf-8")
+    descriptor = json.loads(paths.descriptor.read_text(encoding="utf-8"))
+    paths.descriptor.write_text(json.dumps({**descriptor, "version": "0.2.0"}, indent=2, ensure_ascii=False) + "\n")
+    etl(root=str(paths.root))
+    completed = valley_release(paths)
+    assert completed.returncode == 0, completed.stderr
+    assert "since 0.1.0: figures 0 added, 0 removed, 1 changed" in completed.stdout
+    changes = json.loads((paths.dist_dir / "0.2.0" / "changes.json").read_text(encoding="utf-8"))
+    touched = {
+        name: table
+        for name, table in changes["tables"].items()
+        if table["added"] or table["removed"] or table["changed"]
+    }
+    assert list(touched) == ["figures"] and not touched["figures"]["added"] and not touched["figures"]["removed"]
+    [changed] = touched["figures"]["changed"]
+    assert changed["key"] == {"figure_id": "xiao-i-cases-solved-per-day"}
+    assert changed["fields"] == {"note": {"old": old_note, "new": "Stated by General Manager Lu Xiaoling; undated."}}
+    assert os.readlink(paths.dist_dir / "latest") == "0.2.0"
+    again = valley_release(paths)
+    assert again.returncode == 0 and "already released with identical content" in again.stdout
+
+
+def test_release_without_a_published_package_says_to_run_valley_run(project: ProjectPaths) -> None:
+    completed = valley_release(project)
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("valley release failed:") and "Run `valley run`" in completed.stderr
+    assert "Traceback" not in completed.stderr + completed.stdout
+    assert not (project.dist_dir / "latest").exists()
+
+
+def chromium(*arguments: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    executable = shutil.which("chromium")
+    assert executable, "the page test needs Debian's chromium package: run `make browser`"
+    command = [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *arguments]
+    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
+
+
+def test_the_dataset_page_in_headless_chromium_shows_tables_charts_and_warnings(
+    released: ProjectPaths, tmp_path: Path
+) -> None:
+    page = released.dist_dir / "0.1.0" / "index.html"
+    source = page.read_text(encoding="utf-8")
+    assert not re.search(r"<script|<link|<iframe|<img|@import|url\(\s*['\"]?https?:", source, flags=re.IGNORECASE)
+    dom = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile-dom").stdout
+    schemas = read_schemas(released.schemas_dir)
+    for table in schemas:
+        section = re.search(rf'<section class="table" id="table-{table}">(.*?)</section>', dom, flags=re.DOTALL)
+        assert section, table
+        rows_table = re.search(r'<table class="rows">(.*?)</table>', section.group(1), flags=re.DOTALL)
+        assert rows_table and rows_table.group(1).count("<tr") == len(csv_rows(released.data_dir / f"{table}.csv"))
+    views = json.loads(released.descriptor.read_text(encoding="utf-8"))["views"]
+    assert len(views) >= 2
+    for view in views:
+        chart = re.search(rf'<figure class="chart" id="chart-{view["name"]}">(.*?)</figure>', dom, flags=re.DOTALL)
+        assert chart and "<svg" in chart.group(1), view["name"]
+        assert chart.group(1).count("<title>") >= 2 and '<ul class="provenance"><li>' in chart.group(1)
+    assert "Validation: warned" in dom and "150 passed, 1 warned, 0 failed" in dom
+    assert "<li>figures: a test warning &lt;with markup&gt; that the page must show</li>" in dom
+    assert "Guiyang Big Data Valley: figures from a news feature, version 0.1.0 [data package]" in dom
+    screenshot = released.build_dir / "screenshots" / "dataset-page-0.1.0.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    chromium(f"--screenshot={screenshot}", "--window-size=1280,2000", page.as_uri(), profile=tmp_path / "profile-shot")
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 50_000
