@@ -64,11 +64,18 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
+    if summary["skipped"]:
+        return (
+            "valley run: nothing changed since the last publish (input key "
+            f"{summary['input_key'][:12]}); nothing was rebuilt. Use --refresh to rebuild anyway.\n"
+            f"  warehouse: {summary['warehouse']}"
+        )
     checks = summary["checks"]
     lines = [
         "valley run: published",
         "  tables:    " + ", ".join(f"{name} {count}" for name, count in summary["tables"].items()),
         f"  checks:    {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed",
+        f"  rebuilt:   inputs changed for {', '.join(summary['changed_stages'])}",
     ]
     lines += [f"  warning:   {message}" for message in summary["warnings"]]
     changed = [path for path in summary["changed"] if not path.endswith(".duckdb")]
@@ -83,8 +90,15 @@ def command_run(arguments: argparse.Namespace) -> int:
     configure_offline(arguments.project)
     from flows.etl import etl
 
+    flow = etl
+    if arguments.runner == "dask":
+        if not arguments.dask_address:
+            raise ValleyError("--runner dask needs --dask-address, for example tcp://127.0.0.1:8786")
+        from prefect_dask import DaskTaskRunner
+
+        flow = etl.with_options(task_runner=cast(Any, DaskTaskRunner(address=arguments.dask_address)))
     quiet_user_errors()
-    summary = etl(root=str(arguments.project))
+    summary = flow(root=str(arguments.project), refresh=arguments.refresh, lock_timeout=arguments.lock_timeout)
     print(format_summary(summary))
     return 0
 
@@ -156,11 +170,35 @@ def command_release(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_serve(arguments: argparse.Namespace) -> int:
+    configure_offline(arguments.project)
+    from flows.serve import Schedule, serve_project
+    from flows.steps.config import load_config
+
+    config = load_config(arguments.project)
+
+    def schedule(option: str, key: str) -> Schedule:
+        given = getattr(arguments, key)
+        return Schedule(given, f"--{option}") if given else Schedule(str(config[key]), f"[tool.valley] {key}")
+
+    etl_schedule, validate_schedule = schedule("etl-cron", "etl_cron"), schedule("validate-cron", "validate_cron")
+    serve_project(
+        arguments.project, etl_schedule, validate_schedule, float(config["max_age_hours"]), arguments.for_seconds
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="valley", description=__doc__)
     parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="project folder (default: %(default)s)")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="extract, package, validate and publish (the ETL flow)")
+    run.add_argument("--refresh", action="store_true", help="rebuild even when no input changed")
+    run.add_argument("--runner", choices=["process", "dask"], default="process",
+                     help="where tasks run: in this process (default) or on a dask.distributed cluster")  # fmt: skip
+    run.add_argument("--dask-address", help="the cluster's scheduler address, for --runner dask")
+    run.add_argument("--lock-timeout", type=float, default=600.0,
+                     help="seconds to wait for another run on the same project (default: %(default)s)")  # fmt: skip
     run.set_defaults(handler=command_run)
     validate = commands.add_parser(
         "validate", help="re-check what is published (exit 0 passed, 2 warnings, 1 blocking failure)"
@@ -174,6 +212,11 @@ def build_parser() -> argparse.ArgumentParser:
         "release", help="cut dist/<version>/ from the published package: zip, checksums, diff, page"
     )
     release.set_defaults(handler=command_release)
+    serve = commands.add_parser("serve", help="run both flows on cron schedules, on a local Prefect server it starts")
+    serve.add_argument("--etl-cron", help="when the ETL flow runs, cron in UTC (default: [tool.valley] etl_cron)")
+    serve.add_argument("--validate-cron", help="when `valley validate` runs (default: [tool.valley] validate_cron)")
+    serve.add_argument("--for-seconds", type=float, help="stop after this many seconds (default: until Ctrl-C)")
+    serve.set_defaults(handler=command_serve)
     return parser
 
 

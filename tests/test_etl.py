@@ -1,5 +1,9 @@
+import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -44,8 +48,8 @@ def test_a_corrupted_value_stops_the_flow_and_leaves_published_outputs_byte_iden
     assert not list(project.warehouse_dir.glob(".*.tmp"))
 
 
-def test_an_unchanged_rerun_changes_no_package_file(published: ProjectPaths) -> None:
-    summary = etl(root=str(published.root))
+def test_a_refreshed_rerun_changes_no_package_file(published_copy: ProjectPaths) -> None:
+    summary = etl(root=str(published_copy.root), refresh=True)
     assert [path for path in summary["changed"] if not path.endswith(".duckdb")] == []
     assert summary["checks"]["failed"] == 0 and summary["checks"]["passed"] > 100
 
@@ -79,3 +83,99 @@ def test_data_docs_load_nothing_from_the_network(published: ProjectPaths) -> Non
         assert [r for r in references if r.startswith(("http:", "https:", "//"))] == [], page.name
         for reference in references:
             assert (page.parent / reference.split("?")[0]).is_file(), (page.name, reference)
+
+
+def test_an_unchanged_second_run_skips_and_a_changed_record_rebuilds(
+    project: ProjectPaths, prefect_api_url: str
+) -> None:
+    first = etl(root=str(project.root))
+    assert first["skipped"] is False and first["changed_stages"] == ["extract", "package", "validate", "publish"]
+    warehouse = project.warehouse.read_bytes()
+    second = etl(root=str(project.root))
+    assert second == {"skipped": True, "input_key": first["input_key"], "warehouse": str(project.warehouse)}
+    assert project.warehouse.read_bytes() == warehouse
+    records = project.sources_dir / "big-data-valley" / "records" / "slogans.yaml"
+    records.write_text(
+        records.read_text(encoding="utf-8").replace("medium: flier", "medium: board", 1), encoding="utf-8"
+    )
+    third = etl(root=str(project.root))
+    assert third["skipped"] is False and third["changed_stages"][0] == "extract"
+    assert "datapackage/data/slogans.csv" in third["changed"]
+    forced = etl(root=str(project.root), refresh=True)
+    assert forced["skipped"] is False and forced["changed_stages"] == []
+
+
+def test_a_run_that_cannot_get_the_lock_stops_and_changes_nothing(published_copy: ProjectPaths) -> None:
+    from filelock import FileLock
+
+    from flows.steps.publish import PublishLocked
+
+    before = published_bytes(published_copy)
+    with (
+        FileLock(str(published_copy.warehouse_dir / ".publish.lock")),
+        pytest.raises(PublishLocked, match="another valley run"),
+    ):
+        etl(root=str(published_copy.root), refresh=True, lock_timeout=0.5)
+    assert published_bytes(published_copy) == before
+
+
+def test_two_concurrent_runs_leave_valid_published_outputs(project: ProjectPaths, prefect_api_url: str) -> None:
+    from flows.steps.integrity import audit_integrity
+    from flows.steps.package import read_schemas
+
+    command = [str(Path(sys.executable).parent / "valley"), "--project", str(project.root), "run", "--refresh"]
+    env = {**os.environ, "PREFECT_API_URL": prefect_api_url}
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+    ]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err for _, err in outputs]
+    assert all("valley run: published" in out for out, _ in outputs)
+    assert [r for r in audit_integrity(project, read_schemas(project.schemas_dir)) if not r["matches"]] == []
+    assert not list(project.warehouse_dir.glob(".*.tmp")) and not list(project.build_dir.glob("staging-*"))
+
+
+SECOND_SOURCE = "Acme Park in Testville had 12 companies in 2018.\n"
+
+
+def add_second_source(paths: ProjectPaths) -> None:
+    folder = paths.sources_dir / "acme-park"
+    (folder / "records").mkdir(parents=True)
+    (folder / "article.txt").write_text(SECOND_SOURCE, encoding="utf-8")
+    data = SECOND_SOURCE.encode()
+    (folder / "origin.yaml").write_text(
+        f"title: Acme Park\nsnapshot: article.txt\nlanguage: en\ntime_frame_start: 2018\ntime_frame_end: 2018\n"
+        f"captured_date: 2026-11-28\nsha256: {hashlib.sha256(data).hexdigest()}\nbytes: {len(data)}\n",
+        encoding="utf-8",
+    )
+    quote = SECOND_SOURCE.strip()
+    (folder / "records" / "organizations.yaml").write_text(
+        f'- id: acme-park\n  name: Acme Park\n  kind: industrial-park\n  name_text: "Acme Park"\n  quote: "{quote}"\n'
+        "  description: A park in Testville.\n",
+        encoding="utf-8",
+    )
+    (folder / "records" / "figures.yaml").write_text(
+        f'- id: acme-park-2018-companies\n  subject: acme-park\n  measure: companies_in_town\n  figure: "12"\n'
+        f'  period: "in 2018"\n  quote: "{quote}"\n',
+        encoding="utf-8",
+    )
+
+
+def test_a_second_source_is_a_folder_and_extraction_maps_over_a_dask_cluster(
+    project: ProjectPaths, prefect_api_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from distributed import LocalCluster
+    from prefect_dask import DaskTaskRunner
+
+    add_second_source(project)
+    monkeypatch.setenv("PREFECT_API_URL", prefect_api_url)
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        runner = DaskTaskRunner(address=cluster.scheduler_address)
+        summary = etl.with_options(task_runner=runner)(root=str(project.root))
+    assert summary["tables"]["sources"] == 2
+    sources = query_warehouse(project.warehouse, "SELECT source_id FROM sources ORDER BY source_id")[1]
+    assert sources == [("acme-park",), ("big-data-valley",)]
+    figure = query_warehouse(project.warehouse, "SELECT value, period FROM figures WHERE source_id = 'acme-park'")[1]
+    assert [(int(value), period) for value, period in figure] == [(12, 2018)]

@@ -8,6 +8,9 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "max_age_hours": 48.0,
+    # `valley serve` (UTC): the ETL daily at midnight, the re-validation hourly at half past, clear of the ETL
+    "etl_cron": "0 0 * * *",
+    "validate_cron": "30 * * * *",
 }
 
 

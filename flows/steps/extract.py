@@ -333,19 +333,35 @@ def mention_rows(source: Source, accounted: dict[tuple[int, int], tuple[str, str
     return rows
 
 
-def extract_tables(sources_dir: Path) -> dict[str, list[Row]]:
-    """Rows of every table across every source folder, in a stable order."""
-    folders = sorted(p for p in sources_dir.iterdir() if p.is_dir())
+def list_sources(sources_dir: Path) -> list[Path]:
+    """Every source folder: adding an article is adding a folder."""
+    folders = sorted(p for p in sources_dir.iterdir() if p.is_dir()) if sources_dir.is_dir() else []
     if not folders:
         raise InputError([Problem(sources_dir, None, None, "no source folders")])
+    return folders
+
+
+def merge_tables(parts: list[dict[str, list[Row]]]) -> dict[str, list[Row]]:
+    """One table set from each source's rows, tables in the order they first appear."""
     tables: dict[str, list[Row]] = {}
-    problems: list[Problem] = []
-    for folder in folders:
+    for part in parts:
+        for table, rows in part.items():
+            tables.setdefault(table, []).extend(rows)
+    return tables
+
+
+def extract_folder(folder: Path) -> dict[str, list[Row]]:
+    return extract_source(read_source(folder))
+
+
+def extract_tables(sources_dir: Path) -> dict[str, list[Row]]:
+    """Rows of every table across every source folder, reporting every source's problems at once."""
+    parts, problems = [], []
+    for folder in list_sources(sources_dir):
         try:
-            for table, rows in extract_source(read_source(folder)).items():
-                tables.setdefault(table, []).extend(rows)
+            parts.append(extract_folder(folder))
         except InputError as error:
             problems.extend(error.problems)
     if problems:
         raise InputError(problems)
-    return tables
+    return merge_tables(parts)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import csv
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from filelock import FileLock, Timeout
 
 from flows.steps.errors import ValleyError
 from flows.steps.paths import ProjectPaths
@@ -20,6 +23,28 @@ Schema = dict[str, Any]
 
 class PublishError(ValleyError):
     """The staged outputs could not be turned into a warehouse; nothing published changed."""
+
+
+class PublishLocked(ValleyError):
+    """Another run holds the publish lock for longer than this run was willing to wait."""
+
+
+@contextmanager
+def publish_lock(paths: ProjectPaths, timeout_seconds: float) -> Iterator[None]:
+    """One run at a time per project: a second run waits for the first, or stops with a clear message."""
+    paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(paths.warehouse_dir / ".publish.lock"))
+    try:
+        lock.acquire(timeout=timeout_seconds)
+    except Timeout as error:
+        raise PublishLocked(
+            f"another valley run is working on {paths.root} and held its lock ({lock.lock_file}) for more "
+            f"than {timeout_seconds:g} s; nothing was changed by this run. Try again when it has finished."
+        ) from error
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 @dataclass(frozen=True)
@@ -36,12 +61,14 @@ def count_csv_rows(path: Path) -> int:
         return sum(1 for _ in csv.reader(handle)) - 1
 
 
-def stage_warehouse(schemas: dict[str, Schema], package_dir: Path, paths: ProjectPaths) -> Path:
+def stage_warehouse(
+    schemas: dict[str, Schema], package_dir: Path, paths: ProjectPaths, keys: dict[str, str] | None = None
+) -> Path:
     """Build the warehouse into a temporary file beside the published one and check its row counts."""
     paths.warehouse_dir.mkdir(parents=True, exist_ok=True)
     target = paths.warehouse_dir / f".{paths.warehouse.name}.{uuid.uuid4().hex}.tmp"
     try:
-        counts = build_warehouse(schemas, package_dir / "data", paths.views_dir, target)
+        counts = build_warehouse(schemas, package_dir / "data", paths.views_dir, target, keys)
     except duckdb.Error as error:  # a constraint or load error: report it, keep the published file
         target.unlink(missing_ok=True)
         raise PublishError(f"building the warehouse failed, the published file is unchanged: {error}") from error

@@ -102,7 +102,35 @@ def load_statements(name: str, schema: Schema, csv_path: Path) -> list[str]:
     ]
 
 
-def build_warehouse(schemas: dict[str, Schema], data_dir: Path, views_dir: Path, target: Path) -> dict[str, int]:
+BUILD_TABLE = "valley_build"
+
+
+def build_statements(keys: dict[str, str]) -> list[str]:
+    """The build's input keys, kept inside the warehouse so a later run can tell nothing changed."""
+    rows = ", ".join(f"({quote_literal(stage)}, {quote_literal(key)})" for stage, key in keys.items())
+    return [
+        f"CREATE TABLE {BUILD_TABLE} (stage VARCHAR PRIMARY KEY, input_key VARCHAR NOT NULL)",
+        f"COMMENT ON TABLE {BUILD_TABLE} IS 'Content keys of the inputs this file was built from, per pipeline stage.'",
+        *([f"INSERT INTO {BUILD_TABLE} VALUES {rows}"] if keys else []),
+    ]
+
+
+def read_build_keys(path: Path) -> dict[str, str]:
+    """The input keys a published warehouse was built from; empty when there is none."""
+    if not path.is_file():
+        return {}
+    connection = duckdb.connect(str(path), read_only=True)
+    try:
+        if not connection.execute(f"SELECT 1 FROM duckdb_tables() WHERE table_name = '{BUILD_TABLE}'").fetchall():
+            return {}
+        return dict(connection.execute(f"SELECT stage, input_key FROM {BUILD_TABLE}").fetchall())
+    finally:
+        connection.close()
+
+
+def build_warehouse(
+    schemas: dict[str, Schema], data_dir: Path, views_dir: Path, target: Path, keys: dict[str, str] | None = None
+) -> dict[str, int]:
     """Write a fresh warehouse file at `target` (which must not exist); return row counts per table."""
     if target.exists():
         raise FileExistsError(target)
@@ -118,6 +146,8 @@ def build_warehouse(schemas: dict[str, Schema], data_dir: Path, views_dir: Path,
                 connection.execute(statement)
         for view in sorted(views_dir.glob("*.sql")):
             connection.execute(view.read_text(encoding="utf-8"))
+        for statement in build_statements(keys or {}):
+            connection.execute(statement)
         counts = {
             name: connection.execute(f"SELECT count(*) FROM {quote_identifier(name)}").fetchone()[0]  # type: ignore[index]
             for name in schemas
