@@ -70,5 +70,9 @@ pytest: $(STAMP) browser docs-assets
 validate-package: $(STAMP)
 	$(BIN)/frictionless validate datapackage/datapackage.json
 
+# measurements, not tests: stage timings on the article and at 100,000 rows
+bench: $(STAMP)
+	$(BIN)/python -m flows.bench
+
 clean:
 	rm -rf $(VENV) build .prefect warehouse/*.duckdb
