@@ -44,39 +44,53 @@ def quiet_user_errors() -> None:
             handler.addFilter(_HideUserErrorTracebacks())
 
 
+class _FindingsToRunLogOnly(logging.Filter):
+    """Findings are logged to the Prefect run log; on the terminal the run summary already lists them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not getattr(record, "valley_finding", False)
+
+
+def keep_findings_off_terminal() -> None:
+    from prefect.logging.handlers import APILogHandler
+
+    for name in [n for n in logging.root.manager.loggerDict if n.startswith("prefect")] + [""]:
+        for handler in logging.getLogger(name).handlers:
+            if not isinstance(handler, APILogHandler):
+                handler.addFilter(_FindingsToRunLogOnly())
+
+
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain text table: a header, a rule, and every row, columns padded to their widest cell."""
-    from decimal import Decimal
+    from flows.steps.query import render_table
 
-    from flows.steps.numbers import format_decimal
-
-    def show(value: Any) -> str:
-        if value is None:
-            return "NULL"
-        return format_decimal(value) if isinstance(value, Decimal) else str(value)
-
-    cells = [[show(value) for value in row] for row in rows]
-    widths = [max([len(column)] + [len(row[i]) for row in cells]) for i, column in enumerate(columns)]
-    lines = [" | ".join(column.ljust(w) for column, w in zip(columns, widths, strict=True)).rstrip()]
-    lines.append("-+-".join("-" * w for w in widths))
-    lines += [" | ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in cells]
-    return "\n".join([*lines, f"({len(rows)} row{'s' if len(rows) != 1 else ''})"])
+    return render_table(columns, [tuple(row) for row in rows])
 
 
 def format_summary(summary: dict[str, Any]) -> str:
+    notes = [f"  note:      {note}" for note in summary.get("notes", [])]
     if summary["skipped"]:
-        return (
-            "valley run: nothing changed since the last publish (input key "
-            f"{summary['input_key'][:12]}); nothing was rebuilt. Use --refresh to rebuild anyway.\n"
-            f"  warehouse: {summary['warehouse']}"
+        built_by = f", built by run {summary['built_by']}" if summary.get("built_by") else ""
+        return "\n".join(
+            [
+                "valley run: nothing changed since the last publish (input key "
+                f"{summary['input_key'][:12]}{built_by}); every published file was verified and nothing was "
+                "rebuilt. Use --refresh to rebuild anyway.",
+                *notes,
+                f"  warehouse: {summary['warehouse']}",
+            ]
         )
     checks = summary["checks"]
     lines = [
         "valley run: published",
+        *notes,
         "  tables:    " + ", ".join(f"{name} {count}" for name, count in summary["tables"].items()),
         f"  checks:    {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed",
-        f"  rebuilt:   inputs changed for {', '.join(summary['changed_stages'])}",
+        f"  rebuilt:   inputs changed for {', '.join(summary['changed_stages'])}"
+        if summary["changed_stages"]
+        else "  rebuilt:   no input changed",
     ]
+    lines += [f"  repaired:  {problem}: republished" for problem in summary.get("repaired", [])]
     lines += [f"  warning:   {message}" for message in summary["warnings"]]
     changed = [path for path in summary["changed"] if not path.endswith(".duckdb")]
     lines.append(f"  changed:   {', '.join(changed) if changed else 'no package file changed'}")
@@ -88,7 +102,17 @@ def format_summary(summary: dict[str, Any]) -> str:
 
 def command_run(arguments: argparse.Namespace) -> int:
     configure_offline(arguments.project)
+    if not arguments.refresh:  # decided before Prefect starts: a verified skip costs no server and no flow
+        import uuid
+
+        from flows.steps.skip import skip_if_unchanged
+
+        skipped = skip_if_unchanged(ProjectPaths(arguments.project), uuid.uuid4().hex)
+        if skipped:
+            print(format_summary(skipped))
+            return 0
     from flows.etl import etl
+    from flows.runtime import prefect_api
 
     flow = etl
     if arguments.runner == "dask":
@@ -98,7 +122,9 @@ def command_run(arguments: argparse.Namespace) -> int:
 
         flow = etl.with_options(task_runner=cast(Any, DaskTaskRunner(address=arguments.dask_address)))
     quiet_user_errors()
-    summary = flow(root=str(arguments.project), refresh=arguments.refresh, lock_timeout=arguments.lock_timeout)
+    keep_findings_off_terminal()
+    with prefect_api():
+        summary = flow(root=str(arguments.project), refresh=arguments.refresh, lock_timeout=arguments.lock_timeout)
     print(format_summary(summary))
     return 0
 
@@ -106,11 +132,16 @@ def command_run(arguments: argparse.Namespace) -> int:
 def command_validate(arguments: argparse.Namespace) -> int:
     configure_offline(arguments.project)
     from flows.revalidate import revalidate
+    from flows.runtime import prefect_api
     from flows.steps.config import load_config
 
-    max_age = arguments.max_age_hours or float(load_config(arguments.project)["max_age_hours"])
+    max_age = arguments.max_age_hours
+    if max_age is None:  # 0 is a limit too: only an absent option falls back to the setting
+        max_age = float(load_config(arguments.project)["max_age_hours"])
     quiet_user_errors()
-    summary = cast(dict[str, Any], revalidate(root=str(arguments.project), max_age_hours=max_age))
+    keep_findings_off_terminal()
+    with prefect_api():
+        summary = cast(dict[str, Any], revalidate(root=str(arguments.project), max_age_hours=max_age))
     checks = summary["checks"]
     print(f"valley validate: {summary['worst_severity'] or 'passed'}")
     print(f"  checks:    {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed")
@@ -119,20 +150,31 @@ def command_validate(arguments: argparse.Namespace) -> int:
     return EXIT_WARNED if summary["worst_severity"] == "warning" else 0
 
 
-def command_query(arguments: argparse.Namespace) -> int:
-    import duckdb
+def read_sql(arguments: argparse.Namespace) -> str:
+    if arguments.file is None:
+        return str(arguments.sql)
+    try:
+        return Path(arguments.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise ValleyError(f"cannot read the SQL file {arguments.file}: {reason}.") from error
 
-    from flows.steps.warehouse import query_warehouse
+
+def command_query(arguments: argparse.Namespace) -> int:
+    from flows.steps.query import open_session, run_query, write_result
 
     paths = ProjectPaths(arguments.project)
-    path = paths.warehouse
-    if not path.is_file():
-        raise ValleyError(f"no published warehouse at {path}: run `valley run` (or `make run`) first.")
+    sql = read_sql(arguments)
+    session = open_session(paths.warehouse, {"quality": paths.history})
     try:
-        columns, rows = query_warehouse(path, arguments.sql, {"quality": paths.history})
-    except duckdb.Error as error:
-        raise ValleyError(f"the query failed against {path}: {error}") from error
-    print(format_table(columns, rows))
+        columns, batches = run_query(session, sql)
+        write_result(sys.stdout, arguments.format, columns, batches, arguments.max_rows)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader stopped early (`| head`): not an error; keep Python from complaining at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    finally:
+        session.close()
     return 0
 
 
@@ -188,9 +230,31 @@ def command_serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
+class PrintVersion(argparse.Action):
+    """`--version`, looked up only when asked for (importlib.metadata is not free at every start)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any, **kwargs: Any) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            parser.exit(message=f"valley {version('valley')}\n")
+        except PackageNotFoundError:
+            parser.exit(message="valley (version unknown: the package is not installed; pip install -e .)\n")
+
+
+def row_limit(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number of rows, 0 or more, not {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="valley", description=__doc__)
     parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="project folder (default: %(default)s)")
+    parser.add_argument("--version", action=PrintVersion, help="print the version of valley and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="extract, package, validate and publish (the ETL flow)")
     run.add_argument("--refresh", action="store_true", help="rebuild even when no input changed")
@@ -206,7 +270,14 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--max-age-hours", type=float, help="freshness limit (default: [tool.valley] max_age_hours)")
     validate.set_defaults(handler=command_validate)
     query = commands.add_parser("query", help="run read-only SQL against the published DuckDB file")
-    query.add_argument("sql", help='for example "SELECT * FROM revenue_by_year"')
+    query_sql = query.add_mutually_exclusive_group(required=True)
+    query_sql.add_argument("sql", nargs="?", help='one statement, for example "SELECT * FROM revenue_by_year"')
+    query_sql.add_argument("-f", "--file", type=Path, help="read the SQL from this file instead")
+    query.add_argument("--format", choices=["table", "csv", "json", "markdown"], default="table",
+                       help="table (default) and markdown show the first --max-rows rows and the count; "
+                       "csv and json (JSON Lines) stream every row")  # fmt: skip
+    query.add_argument("--max-rows", type=row_limit, default=40,
+                       help="rows table and markdown show (default: %(default)s; 0: only the count)")  # fmt: skip
     query.set_defaults(handler=command_query)
     release = commands.add_parser(
         "release", help="cut dist/<version>/ from the published package: zip, checksums, diff, page"

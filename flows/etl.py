@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
@@ -12,16 +13,18 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 
+from flows.runtime import current_run_id, track_flow_run
 from flows.steps.expect import write_suites
 from flows.steps.extract import extract_folder, list_sources, merge_tables
 from flows.steps.inputs import changed_stages, stage_keys
 from flows.steps.package import read_schemas, stage_package
 from flows.steps.paths import ProjectPaths
-from flows.steps.publish import StagedOutputs, publish_lock, publish_outputs, stage_warehouse
-from flows.steps.quality import now
+from flows.steps.publish import StagedOutputs, publish_lock, publish_outputs, read_manifest, stage_warehouse
+from flows.steps.published import published_problems
+from flows.steps.quality import build_report, now, summarize_report
 from flows.steps.records import InputError
+from flows.steps.skip import record_unchanged, repairs_needed, skipped_summary, tidy_up
 from flows.steps.validate import ValidationReport, check_package, raise_if_blocking
-from flows.steps.warehouse import read_build_keys
 from flows.tasks import record_results
 
 Rows = dict[str, list[dict[str, Any]]]
@@ -63,10 +66,11 @@ def validate(staged: StagedOutputs, paths: ProjectPaths) -> ValidationReport:
 @task(
     cache_policy=NO_CACHE, timeout_seconds=300, retries=2, retry_delay_seconds=1, retry_condition_fn=retry_on_io_error
 )
-def publish(staged: StagedOutputs, paths: ProjectPaths, keys: dict[str, str]) -> list[Path]:
-    """Build the warehouse beside the published one, then rename everything into place."""
-    warehouse = stage_warehouse(read_schemas(paths.schemas_dir), staged.package_dir, paths, keys)
-    return publish_outputs(StagedOutputs(staged.package_dir, staged.expectations_dir, warehouse), paths)
+def publish(staged: StagedOutputs, paths: ProjectPaths, record: dict[str, Any], staging: Path) -> list[Path]:
+    """Build the warehouse in the staging folder, then switch the published state to it through the journal."""
+    stage_warehouse(read_schemas(paths.schemas_dir), staged.package_dir, paths.views_dir, staged.warehouse,
+                    record["keys"])  # fmt: skip
+    return publish_outputs(staged, paths, record, staging)
 
 
 def extract_all(paths: ProjectPaths) -> Rows:
@@ -82,48 +86,55 @@ def extract_all(paths: ProjectPaths) -> Rows:
     return merge_tables(outcomes)
 
 
-def unchanged_since_publish(paths: ProjectPaths) -> dict[str, str] | None:
-    """The input keys, when the published outputs were built from exactly these inputs; None otherwise."""
-    current = stage_keys(paths)
-    published_files = paths.descriptor.is_file() and paths.data_dir.is_dir()
-    return current if published_files and read_build_keys(paths.warehouse) == current else None
-
-
 @flow(name="valley-etl")
 def etl(
     root: str | None = None, refresh: bool = False, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS
 ) -> dict[str, Any]:
-    """Run the pipeline on the project at `root` (default: this checkout), one run at a time; skip it
-    when no input changed since the last publish, unless `refresh`."""
+    """Run the pipeline on the project at `root` (default: this checkout), one run at a time; skip it when
+    the inputs are unchanged and every published output still is what the last publish wrote, unless `refresh`."""
     paths = ProjectPaths(Path(root)) if root else ProjectPaths()
-    with publish_lock(paths, lock_timeout):
-        unchanged = None if refresh else unchanged_since_publish(paths)
-        if unchanged:
-            return {"skipped": True, "input_key": unchanged["publish"], "warehouse": str(paths.warehouse)}
-        return run_pipeline(paths)
+    with track_flow_run(), publish_lock(paths, lock_timeout):
+        started_at = now()
+        notes = tidy_up(paths)
+        keys = stage_keys(paths)
+        problems = published_problems(paths, keys)
+        if not refresh and not problems:
+            unchanged(paths, current_run_id(), started_at)
+            return skipped_summary(paths, keys, notes)
+        return {**run_pipeline(paths, started_at), "notes": notes, "repaired": repairs_needed(problems)}
 
 
-def run_pipeline(paths: ProjectPaths) -> dict[str, Any]:
-    started_at = now()
-    previous = read_build_keys(paths.warehouse)
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=retry_on_io_error)
+def unchanged(paths: ProjectPaths, run_id: str, started_at: dt.datetime) -> dict[str, Any]:
+    """Record a run that verified every published output and found nothing to do."""
+    return record_unchanged(paths, run_id, started_at)
+
+
+def run_pipeline(paths: ProjectPaths, started_at: dt.datetime) -> dict[str, Any]:
+    run_id = current_run_id()
+    previous = read_manifest(paths).get("keys", {})
     paths.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=paths.build_dir))
-    published = False
     try:
         tables = extract_all(paths)
         staged = package(tables, paths, staging)
         report = validate(staged, paths)
         keys = stage_keys(paths, staged.expectations_dir)
+        document = build_report(report, "etl", started_at, published=False, run_id=run_id)
         try:
             raise_if_blocking(report)
-            changed = publish(staged, paths, keys)
-            published = True
+            record = {"run_id": run_id, "keys": keys, "published_at": now().isoformat(),
+                      "validation": summarize_report(document)}  # fmt: skip
+            changed = publish(staged, paths, record, staging)
+            document |= {"published": True, "build_run_id": run_id}
         finally:
-            document = record_results(report, paths, "etl", started_at, published)
+            document = record_results(report, document, paths)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not paths.journal.exists():  # a committed journal needs its staged files until it completes
+            shutil.rmtree(staging, ignore_errors=True)
     return {
         "skipped": False,
+        "run_id": run_id,
         "tables": {name: len(rows) for name, rows in tables.items()},
         "checks": report.counts,
         "warnings": report.warnings,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -9,13 +10,16 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed
 
+from flows.runtime import current_run_id, track_flow_run
 from flows.steps.audit import AUDIT_COLUMNS, AUDIT_KEY
 from flows.steps.errors import ValleyError
 from flows.steps.expect import frames_of, run_suites, suite_path
 from flows.steps.integrity import audit_freshness, audit_integrity, read_warehouse_frames
 from flows.steps.package import read_schemas
 from flows.steps.paths import ProjectPaths
-from flows.steps.quality import last_publish, now
+from flows.steps.publish import read_manifest
+from flows.steps.published import snapshot_published
+from flows.steps.quality import build_report, last_publish, now
 from flows.steps.validate import ValidationReport, check_package, raise_if_blocking
 from flows.tasks import record_results
 
@@ -24,13 +28,19 @@ DEFAULT_MAX_AGE_HOURS = 48.0
 
 @task(cache_policy=NO_CACHE)
 def check_published(paths: ProjectPaths, max_age_hours: float) -> ValidationReport:
-    """Integrity and freshness, then every suite against the warehouse tables themselves."""
+    """Integrity and freshness, then every suite against the warehouse tables themselves, all on one published
+    generation (a snapshot taken under the switch lock), whatever a concurrent publish does meanwhile."""
+    with snapshot_published(paths) as published:
+        return check_generation(published, last_publish(paths), max_age_hours)
+
+
+def check_generation(paths: ProjectPaths, last_success: dt.datetime | None, max_age_hours: float) -> ValidationReport:
     if not paths.warehouse.is_file() or not paths.descriptor.is_file():
-        raise ValleyError(f"nothing is published under {paths.root}: run `valley run` first.")
+        raise ValleyError("nothing is published: run `valley run` first.")
     schemas = read_schemas(paths.schemas_dir)
     audits = {
         "integrity": audit_integrity(paths, schemas),
-        "freshness": audit_freshness(last_publish(paths), now(), max_age_hours),
+        "freshness": audit_freshness(last_success, now(), max_age_hours),
     }
     suites = {name: suite_path(paths.expectations_dir, name) for name in audits}
     outcomes: dict[str, Any] = {}
@@ -45,8 +55,11 @@ def revalidate(root: str | None = None, max_age_hours: float = DEFAULT_MAX_AGE_H
     """Re-check the published package and warehouse; the final state carries the worst severity found."""
     paths = ProjectPaths(Path(root)) if root else ProjectPaths()
     started_at = now()
-    report = check_published(paths, max_age_hours)
-    document = record_results(report, paths, "validate", started_at, False)
+    with track_flow_run():
+        build_run_id = read_manifest(paths).get("run_id")
+        report = check_published(paths, max_age_hours)
+        document = build_report(report, "validate", started_at, False, current_run_id(), build_run_id)
+        document = record_results(report, document, paths)
     summary = {
         "checks": report.counts,
         "worst_severity": report.worst_severity,

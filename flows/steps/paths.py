@@ -47,6 +47,16 @@ class ProjectPaths:
         return self.warehouse_dir / "valley.duckdb"
 
     @property
+    def manifest(self) -> Path:
+        """What the last publish wrote: its build keys, run, validation summary and every file's sha256."""
+        return self.warehouse_dir / "publish.json"
+
+    @property
+    def journal(self) -> Path:
+        """A publish in progress: the moves it commits to; present only while (or if killed while) switching."""
+        return self.warehouse_dir / ".publish-journal.json"
+
+    @property
     def history(self) -> Path:
         """Validation history (runs, results), queried as `quality.*`."""
         return self.warehouse_dir / "quality.duckdb"
@@ -62,6 +72,11 @@ class ProjectPaths:
     @property
     def build_dir(self) -> Path:
         return self.root / "build"
+
+    @property
+    def snapshots_dir(self) -> Path:
+        """Hard-linked copies of one published generation, taken by readers under the switch lock."""
+        return self.build_dir / "snapshots"
 
     @property
     def data_docs_dir(self) -> Path:

@@ -24,11 +24,14 @@ HISTORY_DDL = [
         finished_at TIMESTAMP NOT NULL, status VARCHAR NOT NULL, worst_severity VARCHAR,
         passed INTEGER NOT NULL, warned INTEGER NOT NULL, failed INTEGER NOT NULL, info INTEGER NOT NULL,
         published BOOLEAN NOT NULL, report_path VARCHAR NOT NULL)""",
+    # added later: the run that built the published state a run checked or found unchanged
+    "ALTER TABLE runs ADD COLUMN IF NOT EXISTS build_run_id VARCHAR",
     """CREATE TABLE IF NOT EXISTS results (
         run_id VARCHAR NOT NULL REFERENCES runs (run_id), check_index INTEGER NOT NULL, suite VARCHAR NOT NULL,
         expectation VARCHAR NOT NULL, column_name VARCHAR, severity VARCHAR NOT NULL, success BOOLEAN NOT NULL,
         message VARCHAR, checked_at TIMESTAMP NOT NULL, PRIMARY KEY (run_id, check_index))""",
-    "COMMENT ON TABLE runs IS 'One row per validation run (ETL or scheduled re-validation), newest last.'",
+    "COMMENT ON TABLE runs IS 'One row per run (ETL or scheduled re-validation), newest last; run_id is the Prefect "
+    "flow-run id. status: passed, warned, failed, or unchanged (an ETL run that verified nothing changed).'",
     "COMMENT ON TABLE results IS 'Every expectation of every run: suite, severity, outcome, and for a failure "
     "a message naming table, row and field.'",
 ]
@@ -43,10 +46,18 @@ def status_of(report: ValidationReport) -> str:
     return "failed" if counts["failed"] else "warned" if counts["warned"] else "passed"
 
 
-def build_report(report: ValidationReport, flow: str, started_at: dt.datetime, published: bool) -> dict[str, Any]:
+def build_report(
+    report: ValidationReport,
+    flow: str,
+    started_at: dt.datetime,
+    published: bool,
+    run_id: str | None = None,
+    build_run_id: str | None = None,
+) -> dict[str, Any]:
     """The JSON document for one run: counts, warnings, failures and every check."""
     return {
-        "run_id": uuid.uuid4().hex,
+        "run_id": run_id or uuid.uuid4().hex,
+        "build_run_id": build_run_id or (run_id if published else None),
         "flow": flow,
         "started_at": started_at.isoformat(),
         "finished_at": now().isoformat(),
@@ -59,6 +70,17 @@ def build_report(report: ValidationReport, flow: str, started_at: dt.datetime, p
         "info": [check.message for check in report.failed("info")],
         "results": [asdict(check) for check in report.checks],
     }
+
+
+def summarize_report(document: dict[str, Any]) -> dict[str, Any]:
+    """The validation a published build carries with it (its manifest): everything but the per-check list."""
+    return {key: value for key, value in document.items() if key not in ("results", "published", "report_path")}
+
+
+def unchanged_report(run_id: str, started_at: dt.datetime, build_run_id: str | None) -> dict[str, Any]:
+    """The document of an ETL run that verified the published outputs and found nothing to do."""
+    document = build_report(ValidationReport(), "etl", started_at, False, run_id, build_run_id)
+    return {**document, "status": "unchanged"}
 
 
 def write_report(document: dict[str, Any], paths: ProjectPaths) -> Path:
@@ -80,6 +102,8 @@ def append_history(document: dict[str, Any], report_path: Path, paths: ProjectPa
     target = paths.history
     target.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(str(target) + ".lock", timeout=120):
+        for leftover in target.parent.glob(f".{target.name}.*.tmp*"):  # a dead writer's; we hold the lock
+            leftover.unlink(missing_ok=True)
         scratch = target.with_name(f".{target.name}.{document['run_id']}.tmp")
         if target.exists():
             shutil.copyfile(target, scratch)
@@ -90,11 +114,15 @@ def append_history(document: dict[str, Any], report_path: Path, paths: ProjectPa
             for statement in HISTORY_DDL:
                 connection.execute(statement)
             counts = document["checks"]
+            # a retried task writes the same run again: replace it rather than add a second copy
+            connection.execute("DELETE FROM results WHERE run_id = ?", [document["run_id"]])
+            connection.execute("DELETE FROM runs WHERE run_id = ?", [document["run_id"]])
             connection.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [document["run_id"], document["flow"], document["started_at"], document["finished_at"],
                  document["status"], document["worst_severity"], counts["passed"], counts["warned"],
-                 counts["failed"], counts["info"], document["published"], str(report_path)],
+                 counts["failed"], counts["info"], document["published"], str(report_path),
+                 document.get("build_run_id")],
             )  # fmt: skip
             connection.executemany(
                 "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -111,13 +139,15 @@ def append_history(document: dict[str, Any], report_path: Path, paths: ProjectPa
 
 
 def last_publish(paths: ProjectPaths) -> dt.datetime | None:
-    """When the ETL flow last published, from the history; None when it never has."""
+    """When an ETL run last succeeded (published, or verified that nothing changed); None when none has."""
     target = paths.history
     if not target.exists():
         return None
     connection = duckdb.connect(str(target), read_only=True)
     try:
-        row = connection.execute("SELECT max(finished_at) FROM runs WHERE flow = 'etl' AND published").fetchone()
+        row = connection.execute(
+            "SELECT max(finished_at) FROM runs WHERE flow = 'etl' AND (published OR status = 'unchanged')"
+        ).fetchone()
     finally:
         connection.close()
     return row[0] if row else None

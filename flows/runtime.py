@@ -1,0 +1,179 @@
+"""Where flows run when no Prefect server is configured: a temporary local server that dies with its run.
+
+Prefect's own temporary server outlives a run killed with SIGKILL (its atexit hook never runs), and the runs
+that process was executing stay "Running" in the project's Prefect database forever. Here the CLI starts the
+same server itself, with the kernel told to kill it when its parent dies (Linux's PR_SET_PDEATHSIG), and
+records each server and each flow run by pid under PREFECT_HOME: the next run stops a server a dead run left
+(on systems without the death signal) and marks the flow runs of dead processes Crashed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from flows.steps.errors import ValleyError
+from flows.steps.published import pid_alive
+
+SERVER_APP = "prefect.server.api.server:create_app"
+PR_SET_PDEATHSIG = 1
+
+
+def prefect_home() -> Path:
+    from prefect.settings import PREFECT_HOME
+
+    return Path(PREFECT_HOME.value())
+
+
+def _die_with_parent() -> None:  # runs in the child between fork and exec
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def stop_orphaned_servers(home: Path) -> list[int]:
+    """Servers recorded by runs that died without stopping them (their owner pid is gone)."""
+    stopped = []
+    for record in (home / "valley-servers").glob("*.json"):
+        with contextlib.suppress(OSError, ValueError):
+            entry = json.loads(record.read_text(encoding="utf-8"))
+            if pid_alive(entry["owner"]):
+                continue
+            if pid_alive(entry["server"]) and SERVER_APP in _command_line(entry["server"]):
+                os.kill(entry["server"], signal.SIGKILL)
+                stopped.append(entry["server"])
+            record.unlink()
+    return stopped
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return SERVER_APP  # no /proc: trust the record
+
+
+def wait_healthy(api_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client() as client:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise ValleyError(f"the temporary Prefect server exited with code {process.returncode} at start-up")
+            with contextlib.suppress(httpx.HTTPError):
+                if client.get(f"{api_url}/health", timeout=2).status_code == 200:
+                    return
+            time.sleep(0.1)
+    raise ValleyError(f"the temporary Prefect server did not answer at {api_url} within {timeout:g} s")
+
+
+@contextlib.contextmanager
+def temporary_server() -> Iterator[str]:
+    """A Prefect API for this process only, on a free loopback port; stopped on exit, killed with us."""
+    from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, get_current_settings
+
+    home = prefect_home()
+    home.mkdir(parents=True, exist_ok=True)
+    stop_orphaned_servers(home)
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", SERVER_APP, "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--log-level", "error", "--lifespan", "on"]
+    environment = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True)}
+    environment |= {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+    process = subprocess.Popen(command, env=environment, preexec_fn=_die_with_parent)
+    record = home / "valley-servers" / f"{process.pid}.json"
+    record.parent.mkdir(exist_ok=True)
+    record.write_text(json.dumps({"server": process.pid, "owner": os.getpid(), "port": port}), encoding="utf-8")
+    try:
+        api_url = f"http://127.0.0.1:{port}/api"
+        wait_healthy(api_url, process, float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
+        yield api_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        record.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def prefect_api() -> Iterator[str]:
+    """The configured Prefect API, or a temporary server when none is; dead runs' leftovers are dealt with."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    configured = PREFECT_API_URL.value()
+    if configured:
+        mark_dead_runs_crashed(prefect_home())
+        yield str(configured)
+        return
+    with temporary_server() as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
+        mark_dead_runs_crashed(prefect_home())
+        yield api_url
+
+
+def current_run_id() -> str:
+    """The Prefect flow-run id, which names the run in the history too; a fresh id outside a flow run."""
+    from prefect.runtime import flow_run
+
+    return str(flow_run.get_id() or uuid.uuid4())
+
+
+@contextlib.contextmanager
+def track_flow_run() -> Iterator[None]:
+    """Record the current flow run with this process's pid while it runs, so a later run can tell it died."""
+    from prefect.runtime import flow_run
+
+    run_id = flow_run.get_id()
+    if not run_id:
+        yield
+        return
+    record = prefect_home() / "valley-runs" / f"{run_id}.json"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"flow_run_id": run_id, "pid": os.getpid()}), encoding="utf-8")
+    try:
+        yield
+    finally:
+        record.unlink(missing_ok=True)
+
+
+def mark_dead_runs_crashed(home: Path) -> list[str]:
+    """Flow runs whose process died mid-run are set Crashed on the server they reported to."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+    from prefect.states import Crashed
+
+    crashed: list[str] = []
+    records = list((home / "valley-runs").glob("*.json"))
+    if not records:
+        return crashed
+    with get_client(sync_client=True) as client:
+        for record in records:
+            entry = json.loads(record.read_text(encoding="utf-8"))
+            if pid_alive(entry["pid"]):
+                continue
+            with contextlib.suppress(ObjectNotFound, httpx.HTTPError):  # a run this server does not hold
+                state = client.read_flow_run(entry["flow_run_id"]).state
+                if state is not None and not state.is_final():
+                    message = f"the process running it (pid {entry['pid']}) died before the run finished"
+                    client.set_flow_run_state(entry["flow_run_id"], Crashed(message=message), force=True)
+                    crashed.append(entry["flow_run_id"])
+            record.unlink(missing_ok=True)
+    return crashed
