@@ -240,9 +240,10 @@ class PrintVersion(argparse.Action):
         from importlib.metadata import PackageNotFoundError, version
 
         try:
-            parser.exit(message=f"valley {version('valley')}\n")
+            print(f"valley {version('valley')}")
         except PackageNotFoundError:
-            parser.exit(message="valley (version unknown: the package is not installed; pip install -e .)\n")
+            print("valley (version unknown: the package is not installed; pip install -e .)")
+        parser.exit()
 
 
 def row_limit(text: str) -> int:
