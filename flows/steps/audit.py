@@ -10,7 +10,16 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flows.steps.numbers import FigureParseError, find_number_spans, parse_change, parse_figure, parse_year
+from flows.steps.consistency import audit_corroborations, audit_figure_pairs, audit_year_on_year
+from flows.steps.numbers import (
+    FigureParseError,
+    find_number_spans,
+    parse_change,
+    parse_deadline,
+    parse_figure,
+    parse_year,
+)
+from flows.steps.periods import NONE, date_figure
 
 Row = dict[str, Any]
 Tables = dict[str, list[Row]]
@@ -20,6 +29,7 @@ SPANS = {
     "organizations": ("name_text",),
     "events": ("name_text",),
     "figures": ("figure_text", "period_text", "change_text"),
+    "targets": ("goal_text", "deadline_text", "period_text"),
     "recognitions": ("title_text",),
     "quotes": ("statement",),
     "slogans": ("text",),
@@ -28,8 +38,9 @@ SPANS = {
 # columns of each audit frame, so an empty frame still has them
 AUDIT_COLUMNS = {
     "evidence": [*AUDIT_KEY, "found", "reparsed"],
-    "year_on_year": [*AUDIT_KEY, "stated", "computed", "difference", "previous_key", "detail"],
-    "figure_pairs": [*AUDIT_KEY, "other_key", "linked", "value_matches", "unit_matches", "period_matches", "detail"],
+    "year_on_year": [*AUDIT_KEY, "stated", "computed", "previous_key", "finding", "detail"],
+    "figure_pairs": [*AUDIT_KEY, "other_key", "value_matches", "unit_matches", "finding", "detail"],
+    "corroboration": [*AUDIT_KEY, "agrees", "stored_matches", "detail"],
     "plausibility": [
         *AUDIT_KEY,
         "non_negative",
@@ -55,31 +66,64 @@ def same_number(a: Any, b: Any) -> bool:
     return math.isclose(float(a), float(b), rel_tol=1e-12, abs_tol=1e-9)
 
 
-def _reparse(row: Row) -> dict[str, bool | None]:
-    """Does each parsed figures field still follow from its text?"""
+def _attempt(parser: Callable[[str], Any], text: Any) -> tuple[Any, bool]:
+    try:
+        return parser(text), True
+    except FigureParseError:
+        return None, False
 
-    def attempt(parser: Callable[[str], Any], text: Any) -> Any:
-        try:
-            return parser(text), True
-        except FigureParseError:
-            return None, False
 
-    checks: dict[str, bool | None] = {}
-    quantity, ok = attempt(parse_figure, row["figure_text"] or "")
-    checks["value"] = ok and same_number(quantity.value, row["value"])
-    checks["unit"] = ok and quantity.unit == row["unit"]
-    checks["qualifier"] = ok and quantity.qualifier == row["qualifier"]
-    if row["period_text"] is None:
-        checks["period"] = row["period"] is None
-    else:
-        year, ok = attempt(parse_year, row["period_text"])
-        checks["period"] = ok and same_number(year, row["period"])
+def _reparse_figure(row: Row, text: str) -> dict[str, bool | None]:
+    """Does each parsed figures field (value, interval, unit, qualifier, period and its basis) follow from its text?"""
+    quantity, ok = _attempt(parse_figure, row["figure_text"] or "")
+    checks: dict[str, bool | None] = {
+        "value": ok and same_number(quantity.value, row["value"]),
+        "value_low": ok and same_number(quantity.low, row["value_low"]),
+        "value_high": ok and same_number(quantity.high, row["value_high"]),
+        "rounding_step": ok and same_number(quantity.step, row["rounding_step"]),
+        "unit": ok and quantity.unit == row["unit"],
+        "qualifier": ok and quantity.qualifier == row["qualifier"],
+    }
+    checks["period"] = _reparse_period(row)
+    checks["period_basis"] = _policy_basis(row, text, "figure_text") == row["period_basis"]
     if row["change_text"] is None:
         checks["change_percent"] = row["change_percent"] is None
     else:
-        change, ok = attempt(parse_change, row["change_text"])
+        change, ok = _attempt(parse_change, row["change_text"])
         checks["change_percent"] = ok and same_number(change, row["change_percent"])
     return checks
+
+
+def _reparse_period(row: Row) -> bool:
+    if row["period_text"] is None:
+        return row["period"] is None
+    year, ok = _attempt(parse_year, row["period_text"])
+    return ok and same_number(year, row["period"])
+
+
+def _policy_basis(row: Row, text: str, anchor: str) -> str | None:
+    """The period basis the policy gives the row's anchor span, where the quote sits in `text`."""
+    quote, anchor_text = row["evidence_quote"] or "", row[anchor] or ""
+    if not anchor_text or quote.count(anchor_text) != 1:
+        return None
+    start = int(row["evidence_offset"]) + quote.index(anchor_text)
+    dating = date_figure(text, start, start + len(anchor_text))
+    return dating.basis if dating else NONE
+
+
+def _reparse_target(row: Row, text: str) -> dict[str, bool | None]:
+    deadline, ok = _attempt(parse_deadline, row["deadline_text"] or "")
+    return {
+        "deadline_year": ok and same_number(deadline, row["deadline_year"]),
+        "period": _reparse_period(row),
+        "period_basis": _policy_basis(row, text, "deadline_text") == row["period_basis"],
+    }
+
+
+REPARSERS: dict[str, Callable[[Row, str], dict[str, bool | None]]] = {
+    "figures": _reparse_figure,
+    "targets": _reparse_target,
+}
 
 
 def audit_evidence(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]]) -> list[Row]:
@@ -98,78 +142,14 @@ def audit_evidence(tables: Tables, texts: dict[str, str], keys: dict[str, list[s
                 if row.get(field) is not None:
                     inside = quote.count(row[field]) == 1
                     out.append({"table": table, "key": key, "field": field, "found": inside, "reparsed": None})
-            if table == "figures":
-                for field, ok in _reparse(row).items():
+            if table in REPARSERS:
+                for field, ok in REPARSERS[table](row, text).items():
                     out.append({"table": table, "key": key, "field": field, "found": None, "reparsed": ok})
     for row in tables.get("number_mentions", []):
         text, offset = texts.get(row["source_id"], ""), int(row["offset"])
         found = text[offset : offset + len(row["text"])] == row["text"]
         key = primary_key("number_mentions", row, keys)
         out.append({"table": "number_mentions", "key": key, "field": "text", "found": found, "reparsed": None})
-    return out
-
-
-def main_figures(tables: Tables) -> dict[tuple[Any, Any, Any], Row]:
-    """The figures that are not restatements, by subject, measure and period."""
-    return {
-        (row["subject_id"], row["measure"], row["period"]): row
-        for row in tables.get("figures", [])
-        if row["same_as"] is None and row["period"] is not None
-    }
-
-
-def audit_year_on_year(tables: Tables) -> list[Row]:
-    """Stated year-on-year change beside the change computed from the previous year's value, where both exist."""
-    by_year = main_figures(tables)
-    out = []
-    for (subject, measure, period), row in sorted(by_year.items(), key=lambda item: str(item[0])):
-        previous = by_year.get((subject, measure, period - 1))
-        if row["change_percent"] is None or previous is None or not float(previous["value"]):
-            continue
-        computed = (float(row["value"]) / float(previous["value"]) - 1) * 100
-        out.append({
-            "table": "figures", "key": row["figure_id"], "field": "change_percent",
-            "stated": float(row["change_percent"]), "computed": round(computed, 3),
-            "difference": round(float(row["change_percent"]) - computed, 3),
-            "previous_key": previous["figure_id"],
-            "detail": f"stated {float(row['change_percent']):g}%, computed {computed:.1f}% from "
-            f"{float(previous['value']):,.0f} ({period - 1}) to {float(row['value']):,.0f} ({period})",
-        })  # fmt: skip
-    return out
-
-
-def audit_figure_pairs(tables: Tables) -> list[Row]:
-    """Restatements agree with what they restate; the same figure stated twice without a link is flagged."""
-    figures = {row["figure_id"]: row for row in tables.get("figures", [])}
-    out = []
-    for row in figures.values():
-        main = figures.get(row["same_as"]) if row["same_as"] else None
-        if main is not None:
-            out.append({
-                "table": "figures", "key": row["figure_id"], "field": "same_as", "other_key": main["figure_id"],
-                "linked": True, "value_matches": same_number(row["value"], main["value"]),
-                "unit_matches": row["unit"] == main["unit"] and row["subject_id"] == main["subject_id"]
-                and row["measure"] == main["measure"],
-                "period_matches": row["period"] is None or row["period"] == main["period"],
-                "detail": f"restates {main['figure_id']}: value {row['value']} vs {main['value']}, "
-                f"period {row['period']} vs {main['period']}",
-            })  # fmt: skip
-    mains = sorted((r for r in figures.values() if r["same_as"] is None), key=lambda r: r["figure_id"])
-    for index, row in enumerate(mains):
-        for other in mains[index + 1 :]:
-            same = (row["subject_id"], row["measure"], row["unit"]) == (
-                other["subject_id"],
-                other["measure"],
-                other["unit"],
-            )
-            if same and same_number(row["value"], other["value"]):
-                field = "value" if row["period"] == other["period"] else "period"
-                out.append({
-                    "table": "figures", "key": other["figure_id"], "field": field, "other_key": row["figure_id"],
-                    "linked": False, "value_matches": None, "unit_matches": None, "period_matches": None,
-                    "detail": f"value {other['value']:g} for {other['period']} also stated as {row['figure_id']} "
-                    f"for {row['period']}",
-                })  # fmt: skip
     return out
 
 
@@ -225,6 +205,7 @@ def build_audits(tables: Tables, texts: dict[str, str], keys: dict[str, list[str
         "evidence": audit_evidence(tables, texts, keys),
         "year_on_year": audit_year_on_year(tables),
         "figure_pairs": audit_figure_pairs(tables),
+        "corroboration": audit_corroborations(tables),
         "plausibility": audit_plausibility(tables),
         "coverage": audit_coverage(tables, texts),
     }

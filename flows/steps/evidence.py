@@ -12,9 +12,11 @@ from flows.steps.numbers import (
     find_number_spans,
     find_years,
     parse_change,
+    parse_deadline,
     parse_figure,
     parse_year,
 )
+from flows.steps.periods import NONE, date_figure, describe_dating
 from flows.steps.records import Problem, Record
 
 Row = dict[str, Any]
@@ -23,6 +25,7 @@ RECORD_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "organizations": ({"id", "name", "kind", "name_text", "quote", "description"}, {"note"}),
     "events": ({"id", "name", "name_text", "quote", "description"}, {"note"}),
     "figures": ({"id", "subject", "measure", "figure", "quote"}, {"period", "change", "same_as", "note"}),
+    "targets": ({"id", "subject", "goal", "goal_text", "deadline", "quote"}, {"period", "same_as", "note"}),
     "recognitions": (
         {"id", "recipient", "kind", "title", "title_text", "quote"},
         {"awarded_by", "event", "note"},
@@ -39,6 +42,7 @@ COVERING_SPANS = {
     "organizations": ("name_text",),
     "events": ("name_text",),
     "figures": ("figure", "period", "change"),
+    "targets": ("goal_text", "deadline", "period"),
     "recognitions": ("title_text",),
     "excluded_numbers": ("number",),
 }
@@ -59,6 +63,7 @@ class Evidence:
         self.record, self.source, self.problems = record, source, problems
         self.offset = self._locate_quote()
         self.covered: list[tuple[int, int]] = []
+        self.positions: dict[str, tuple[int, int]] = {}  # where each sub-span sits in the source text
 
     def _locate_quote(self) -> int | None:
         quote = self.record.values.get("quote")
@@ -90,7 +95,25 @@ class Evidence:
             return None
         start = self.offset + quote.index(text)
         self.covered.append((start, start + len(text)))
+        self.positions[key] = (start, start + len(text))
         return text
+
+    def period_basis(self, anchor: str) -> str:
+        """Apply the period policy (flows/steps/periods.py) to the sub-span `anchor`: the record's `period`
+        must contain the dating phrase the policy picks, or be absent when the policy finds none."""
+        if anchor not in self.positions:
+            return NONE
+        dating = date_figure(self.source.text, *self.positions[anchor])
+        period = self.positions.get("period")
+        if dating is None and period is not None:
+            self.fail("period", f"the period policy finds no dating phrase for this {anchor}; drop `period`")
+        elif dating is not None and (period is None or not period[0] <= dating.start < dating.end <= period[1]):
+            self.fail(
+                "period",
+                f"the period policy dates this {anchor} {describe_dating(dating, self.source.text)}: "
+                "`period` must contain that phrase (extend the quote to reach it)",
+            )
+        return dating.basis if dating else NONE
 
     def parse(self, key: str, parser: Callable[[str], Any], text: str | None) -> Any:
         if text is None:
@@ -144,7 +167,11 @@ def build_figure(record: Record, ev: Evidence) -> Row:
         "subject_id": v["subject"],
         "measure": v["measure"],
         "period": ev.parse("period", parse_year, period_text),
+        "period_basis": ev.period_basis("figure"),
         "value": quantity.value if quantity else None,
+        "value_low": quantity.low if quantity else None,
+        "value_high": quantity.high if quantity else None,
+        "rounding_step": quantity.step if quantity else None,
         "unit": quantity.unit if quantity else None,
         "qualifier": quantity.qualifier if quantity else None,
         "change_percent": ev.parse("change", parse_change, change_text),
@@ -152,6 +179,24 @@ def build_figure(record: Record, ev: Evidence) -> Row:
         "figure_text": figure_text,
         "period_text": period_text,
         "change_text": change_text,
+        "note": v.get("note"),
+    }
+
+
+def build_target(record: Record, ev: Evidence) -> Row:
+    v = record.values
+    goal_text, deadline_text, period_text = ev.span("goal_text"), ev.span("deadline"), ev.span("period")
+    return {
+        "target_id": v["id"],
+        "subject_id": v["subject"],
+        "goal": v["goal"],
+        "deadline_year": ev.parse("deadline", parse_deadline, deadline_text),
+        "period": ev.parse("period", parse_year, period_text),
+        "period_basis": ev.period_basis("deadline"),
+        "same_as": v.get("same_as"),
+        "goal_text": goal_text,
+        "deadline_text": deadline_text,
+        "period_text": period_text,
         "note": v.get("note"),
     }
 
@@ -212,6 +257,7 @@ BUILDERS: dict[str, Callable[[Record, Evidence], Row]] = {
     "organizations": build_organization,
     "events": build_event,
     "figures": build_figure,
+    "targets": build_target,
     "recognitions": build_recognition,
     "quotes": build_quote,
     "slogans": build_slogan,
@@ -220,7 +266,13 @@ BUILDERS: dict[str, Callable[[Record, Evidence], Row]] = {
 
 
 def check_keys(table: str, record: Record, problems: list[Problem]) -> bool:
-    required, optional = RECORD_KEYS[table]
+    return check_keys_against(table, record, *RECORD_KEYS[table], problems)
+
+
+def check_keys_against(
+    table: str, record: Record, required: set[str], optional: set[str], problems: list[Problem]
+) -> bool:
+    """Missing required keys and unknown keys, each reported at the record (or the key's line)."""
     keys = set(record.values)
     for key in sorted(required - keys):
         problems.append(record.problem(None, f"missing required field '{key}'"))

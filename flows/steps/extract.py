@@ -6,13 +6,35 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
-from flows.steps.evidence import BUILDERS, COVERING_SPANS, Evidence, Source, check_keys, evidence_columns
+from flows.steps.corroborate import (
+    MEASURES_FILE,
+    PLAIN_KEYS,
+    build_corroboration,
+    build_measure,
+    check_measures,
+    claim_of,
+    disagreements,
+)
+from flows.steps.evidence import (
+    BUILDERS,
+    COVERING_SPANS,
+    Evidence,
+    Source,
+    check_keys,
+    check_keys_against,
+    evidence_columns,
+)
 from flows.steps.numbers import find_number_spans
-from flows.steps.records import InputError, Problem, load_records, load_yaml, strip_lines
+from flows.steps.package import read_schemas
+from flows.steps.records import InputError, Problem, Record, load_records, load_yaml, strip_lines
+from flows.steps.recordschema import check_references, check_row
 
 Row = dict[str, Any]
 ORIGIN_FILE = "origin.yaml"
 RECORDS_DIR = "records"
+CORROBORATIONS_FILE = "corroborations.yaml"
+# tables every source carries in full (a shared vocabulary): merged once, not once per source
+SHARED_TABLES = ("measures",)
 
 
 def read_source(folder: Path) -> Source:
@@ -71,30 +93,85 @@ def source_row(source: Source) -> Row:
 
 
 def extract_source(source: Source) -> dict[str, list[Row]]:
-    """All rows one source contributes, with a number_mentions row for every number in its text."""
+    """All rows one source contributes, with a number_mentions row for every number in its text; every
+    row is checked against its Table Schema and its foreign keys here, so a problem names its record."""
+    schemas = read_schemas(source.folder.parent.parent / "schemas")
     problems: list[Problem] = []
     tables: dict[str, list[Row]] = {"sources": [source_row(source)]}
+    built: list[tuple[str, Row, Record]] = []
+    rejected: dict[str, list[Row]] = {}  # rows with a problem already reported: still valid reference targets
     accounted: dict[tuple[int, int], tuple[str, str]] = {}
+    tables["measures"] = plain_rows("measures", source.folder.parent / MEASURES_FILE, schemas, problems, built)
     for table, build in BUILDERS.items():
         path = source.folder / RECORDS_DIR / f"{table}.yaml"
-        records = load_records(path) if path.is_file() else []
         tables[table] = []
-        for record in records:
+        for record in load_records(path) if path.is_file() else []:
             if not check_keys(table, record, problems):
                 continue
             before = len(problems)
             evidence = Evidence(record, source, problems)
-            row = build(record, evidence)
+            row = {**evidence_columns(record, evidence), "source_id": source.source_id, **build(record, evidence)}
+            if len(problems) == before:
+                check_row(table, schemas[table], row, record, problems)
             if len(problems) > before:
+                rejected.setdefault(table, []).append(row)
                 continue
             if table in COVERING_SPANS:
                 for span in evidence.covered:
                     accounted.setdefault(span, (table, record.values["id"]))
-            tables[table].append({**evidence_columns(record, evidence), "source_id": source.source_id, **row})
+            tables[table].append(row)
+            built.append((table, row, record))
+    path = source.folder / RECORDS_DIR / CORROBORATIONS_FILE
+    tables["corroborations"] = plain_rows("corroborations", path, schemas, problems, built, source.source_id)
+    known = {table: rows + rejected.get(table, []) for table, rows in tables.items()}
+    problems += check_references(built, known, schemas) + check_measures(built, tables)
+    if not problems:
+        problems += judge_corroborations(tables, built)
     if problems:
         raise InputError(problems)
     tables["number_mentions"] = list(mention_rows(source, accounted))
     return tables
+
+
+def plain_rows(
+    table: str,
+    path: Path,
+    schemas: dict[str, Any],
+    problems: list[Problem],
+    built: list[tuple[str, Row, Record]],
+    source_id: str | None = None,
+) -> list[Row]:
+    """Rows of a records file whose records quote nothing from the article (vocabulary, corroborations)."""
+    rows = []
+    for record in load_records(path) if path.is_file() else []:
+        required, optional = PLAIN_KEYS[table]
+        if not check_keys_against(table, record, required, optional, problems):
+            continue
+        before = len(problems)
+        row = build_measure(record) if table == "measures" else build_corroboration(record, problems)
+        row = {**({"source_id": source_id} if source_id else {}), **row}
+        if table == "corroborations":
+            row["agrees"] = False  # a placeholder of the right type until judged
+        if len(problems) == before:
+            check_row(table, schemas[table], row, record, problems)
+        if len(problems) == before:
+            rows.append(row)
+            built.append((table, row, record))
+    return rows
+
+
+def judge_corroborations(tables: dict[str, list[Row]], built: list[tuple[str, Row, Record]]) -> list[Problem]:
+    """Fill each corroboration's `agrees` from the article row it speaks to (the precision rule on both)."""
+    problems = []
+    for table, row, record in built:
+        if table != "corroborations":
+            continue
+        claim = claim_of(row, tables)
+        if claim is None:
+            problems.append(record.problem("figure" if row["figure_id"] else "target", "speaks to no article row"))
+            continue
+        row["agrees"] = not disagreements(row, claim)
+    return problems
 
 
 def mention_rows(source: Source, accounted: dict[tuple[int, int], tuple[str, str]]) -> list[Row]:
@@ -128,6 +205,8 @@ def merge_tables(parts: list[dict[str, list[Row]]]) -> dict[str, list[Row]]:
     tables: dict[str, list[Row]] = {}
     for part in parts:
         for table, rows in part.items():
+            if table in SHARED_TABLES and table in tables:
+                continue
             tables.setdefault(table, []).extend(rows)
     return tables
 

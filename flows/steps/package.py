@@ -20,9 +20,12 @@ Schema = dict[str, Any]
 # load order: a table comes after every table its foreign keys reference
 TABLE_ORDER = [
     "sources",
+    "measures",
     "organizations",
     "events",
     "figures",
+    "targets",
+    "corroborations",
     "recognitions",
     "quotes",
     "slogans",

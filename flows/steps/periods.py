@@ -1,0 +1,79 @@
+"""The period policy: which year dates a figure, and on what basis, read from the text around it.
+
+One rule for every figure, applied by the parser (a record's `period` must contain the phrase it picks):
+- a dating phrase is "in YYYY" or "in year YYYY" (any case); "set in YYYY" dates the thing set (a target),
+  and a year followed by a capitalised word is part of a name ("in 2018 World IoT Expo"), so neither dates;
+- `stated`: a dating phrase in the figure's own sentence (the nearest one);
+- `inferred_paragraph`: otherwise the last dating phrase before that sentence in its paragraph, or failing
+  that the last one in the paragraph just before (a sentence continuing a dated paragraph);
+- `none`: otherwise. Headline bullets have no dated paragraph before them, so they stay undated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+STATED, INFERRED, NONE = "stated", "inferred_paragraph", "none"
+PERIOD_BASES = (STATED, INFERRED, NONE)
+_DATING = re.compile(r"(?<![Ss]et )\b[Ii]n\s+(?:year\s+)?(?P<year>1[89]\d\d|20\d\d)\b(?!\s+[A-Z])")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+# a sentence ends at . ! ? (with a closing quote) before whitespace, or at a line break (bullets)
+_SENTENCE_END = re.compile(r"[.!?][\"\u201d\u2019]?\s+|\n")
+
+
+@dataclass(frozen=True)
+class Dating:
+    """The phrase that dates a figure under the policy, and how it relates to the figure."""
+
+    year: int
+    start: int
+    end: int
+    basis: str
+
+
+def _spans(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Split text[start:end] at each match of pattern into (start, end) spans."""
+    spans, begin = [], start
+    for match in pattern.finditer(text, start, end):
+        spans.append((begin, match.end()))
+        begin = match.end()
+    spans.append((begin, end))
+    return spans
+
+
+def _containing(spans: list[tuple[int, int]], offset: int) -> int:
+    return next(index for index, (start, end) in enumerate(spans) if start <= offset < end or end == offset)
+
+
+def _phrases(text: str, start: int, end: int) -> list[re.Match[str]]:
+    return list(_DATING.finditer(text, start, end))
+
+
+def date_figure(text: str, figure_start: int, figure_end: int) -> Dating | None:
+    """The year the policy gives a figure at text[figure_start:figure_end], with its basis; None if none."""
+    paragraphs = _spans(_PARAGRAPH_BREAK, text, 0, len(text))
+    index = _containing(paragraphs, figure_start)
+    paragraph = paragraphs[index]
+    sentences = _spans(_SENTENCE_END, text, *paragraph)
+    sentence = sentences[_containing(sentences, figure_start)]
+    own = _phrases(text, *sentence)
+    if own:
+        middle = (figure_start + figure_end) / 2
+        nearest = min(own, key=lambda m: abs((m.start() + m.end()) / 2 - middle))
+        return Dating(int(nearest["year"]), nearest.start(), nearest.end(), STATED)
+    before = _phrases(text, paragraph[0], sentence[0])
+    if not before and index > 0:
+        before = _phrases(text, *paragraphs[index - 1])
+    if before:
+        last = before[-1]
+        return Dating(int(last["year"]), last.start(), last.end(), INFERRED)
+    return None
+
+
+def describe_dating(dating: Dating | None, text: str) -> str:
+    """'inferred_paragraph from 'In 2017' (line 37)' for messages and notes."""
+    if dating is None:
+        return "no dating phrase under the period policy"
+    line = text.count("\n", 0, dating.start) + 1
+    return f"{dating.basis} from {text[dating.start : dating.end]!r} (line {line})"
