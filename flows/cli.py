@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,19 +30,114 @@ def configure_offline(root: Path) -> None:
         os.environ.setdefault(name, value)
 
 
+def _exception_chain(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def user_error_message(error: BaseException) -> str | None:
+    """The paragraph to print for an error a user caused (bad input, a server or file that is not there);
+    None for anything else: a bug keeps its traceback."""
+    if isinstance(error, ValleyError):
+        return str(error)
+    chain = _exception_chain(error)
+    httpx = sys.modules.get("httpx")
+    api_url = os.environ.get("PREFECT_API_URL")
+    unreachable = next((e for e in chain if httpx and isinstance(e, httpx.TransportError)), None)
+    if api_url and unreachable is not None:
+        return (
+            f"the Prefect API at {api_url} cannot be reached ({unreachable or type(unreachable).__name__}). "
+            "Unset PREFECT_API_URL to run with a temporary local server of its own, or start the server it "
+            "names (`prefect server start`, or `make server`) and try again."
+        )
+    for cause in chain:
+        damaged = re.search(r'file "(.+)" exists, but it is not a valid DuckDB database file', str(cause))
+        if damaged:
+            path = Path(damaged.group(1))
+            remedy = (
+                "`valley run` rebuilds it from the published package"
+                if path.name == "valley.duckdb"
+                else "move it aside or restore it from a backup"
+            )
+            return f"{path} is not a DuckDB database (damaged, truncated or replaced): {remedy}."
+    return None
+
+
+_USER_ERROR_NAMES: set[str] = set()
+
+
 class _HideUserErrorTracebacks(logging.Filter):
-    """Prefect logs every task failure with a traceback; for errors a user caused, the message is enough."""
+    """Prefect logs a failed run up to four times: the exception with its traceback and then the Failed state,
+    for the task and again for the flow. The CLI prints a user error itself, once, so on the terminal those
+    records are dropped; the run log on the server keeps them, without the traceback."""
+
+    def __init__(self, terminal: bool) -> None:
+        super().__init__()
+        self.terminal = terminal
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.exc_info and isinstance(record.exc_info[1], ValleyError):
+        error = record.exc_info[1] if record.exc_info else None
+        if error is not None and user_error_message(error) is not None:
+            _USER_ERROR_NAMES.add(type(error).__name__)
             record.exc_info, record.exc_text = None, None
-        return True
+            record.valley_user_error = True
+        elif record.name in ("prefect.task_runs", "prefect.flow_runs") and _is_user_error_state(record.getMessage()):
+            record.valley_user_error = True
+        return not (self.terminal and getattr(record, "valley_user_error", False))
+
+
+def _is_user_error_state(message: str) -> bool:
+    """Prefect's "Finished in state Failed('... encountered an exception InputError: ...')" line; a task that
+    may retry logs only this one, without the exception itself."""
+    failed = re.match(r"Finished in state Failed\(.(?:Task|Flow) run encountered an exception:? (\w+): ", message)
+    if not failed:
+        return False
+    names, classes = set(_USER_ERROR_NAMES), [ValleyError]
+    while classes:
+        names.add(classes[-1].__name__)
+        classes += classes.pop().__subclasses__()
+    return failed.group(1) in names
+
+
+def require_dask_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Fail in seconds, with a remedy, when no scheduler listens (dask waits 30 s, then raises a traceback)."""
+    import socket
+
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    scheme, location = parse_address(address)
+    if scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parse_host_port(location)
+    except ValueError as error:
+        raise ValleyError(f"--dask-address {address!r} is not a scheduler address ({error}); "
+                          "give one like tcp://127.0.0.1:8786") from error  # fmt: skip
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as error:
+        raise ValleyError(
+            f"the dask scheduler at {address} cannot be reached ({error.strerror or error}). Start it "
+            "(`.venv/bin/dask scheduler`, then `.venv/bin/dask worker <address>`), check the address, or run "
+            "without --runner dask to use this process."
+        ) from error
 
 
 def quiet_user_errors() -> None:
-    for name in [n for n in logging.root.manager.loggerDict if n.startswith("prefect")] + [""]:
-        for handler in logging.getLogger(name).handlers:
-            handler.addFilter(_HideUserErrorTracebacks())
+    from prefect.logging.handlers import APILogHandler
+
+    handlers = {
+        handler
+        for name in [n for n in logging.root.manager.loggerDict if n.startswith("prefect")] + [""]
+        for handler in logging.getLogger(name).handlers
+    }
+    for handler in handlers:
+        if not any(isinstance(f, _HideUserErrorTracebacks) for f in handler.filters):
+            handler.addFilter(_HideUserErrorTracebacks(terminal=not isinstance(handler, APILogHandler)))
 
 
 class _FindingsToRunLogOnly(logging.Filter):
@@ -118,6 +214,7 @@ def command_run(arguments: argparse.Namespace) -> int:
     if arguments.runner == "dask":
         if not arguments.dask_address:
             raise ValleyError("--runner dask needs --dask-address, for example tcp://127.0.0.1:8786")
+        require_dask_scheduler(arguments.dask_address)
         from prefect_dask import DaskTaskRunner
 
         flow = etl.with_options(task_runner=cast(Any, DaskTaskRunner(address=arguments.dask_address)))
@@ -297,8 +394,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments.project = arguments.project.resolve()
     try:
         return int(arguments.handler(arguments))
-    except ValleyError as error:
-        print(f"valley {arguments.command} failed: {error}", file=sys.stderr)
+    except Exception as error:
+        message = user_error_message(error)
+        if message is None:
+            raise
+        # a validation reads a snapshot of the published files: name the files themselves
+        snapshots = f"{ProjectPaths(arguments.project).snapshots_dir}/"
+        message = re.sub(re.escape(snapshots) + r"[^/\s]+/", f"{arguments.project}/", message)
+        print(f"valley {arguments.command} failed: {message}", file=sys.stderr)
         return 1
 
 

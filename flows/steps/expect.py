@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from flows.steps.audit import AUDIT_COLUMNS, AUDIT_KEY, build_audits, rows_of
+from flows.steps.package import read_json
+from flows.steps.records import InputError, Problem
 
 Schema = dict[str, Any]
 Expectation = dict[str, Any]
@@ -94,7 +96,12 @@ def write_suites(schemas: dict[str, Schema], expectations_dir: Path, out_dir: Pa
     written = {}
     for table, schema in schemas.items():
         current = suite_path(expectations_dir, table)
-        existing = json.loads(current.read_text(encoding="utf-8")) if current.is_file() else None
+        existing = read_suite(current) if current.is_file() else None
+        if existing:  # the editor's expectations are carried over: a bad one names its own file, not the staged copy
+            editor = [
+                (i, e) for i, e in enumerate(existing["expectations"]) if e.get("meta", {}).get("source") != GENERATED
+            ]
+            domain_expectations(current, editor)
         suite = render_suite(table, schema, existing)
         target = suite_path(out_dir, table)
         target.write_text(json.dumps(suite, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -194,16 +201,58 @@ def _context_batch_definition() -> Any:
     return source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("all")
 
 
-def load_suite(path: Path) -> Any:
-    """A GX suite from our JSON, strictly: an unknown expectation type or severity raises."""
-    from great_expectations.core import ExpectationSuite
+def read_suite(path: Path) -> dict[str, Any]:
+    """A suite file's JSON, with the shape we write: a name and a list of expectation objects."""
+    document = read_json(path, "fix the file or restore it with git")
+    if not (
+        isinstance(document, dict)
+        and isinstance(document.get("name"), str)
+        and isinstance(document.get("expectations"), list)
+        and all(isinstance(e, dict) for e in document["expectations"])
+    ):
+        message = "not a suite: expected an object with a 'name' and an 'expectations' list of objects"
+        raise InputError([Problem(path, None, None, message)])
+    return document
+
+
+def _configuration_problem(error: Exception) -> str:
+    import great_expectations as gx
+    from great_expectations.exceptions import ExpectationNotFoundError
+
+    if isinstance(error, ExpectationNotFoundError):
+        return f"Great Expectations {gx.__version__} has no expectation of this type (a typo?)"
+    errors = getattr(error, "errors", None)  # pydantic: the first complaint about each bad argument
+    if callable(errors):
+        first = {".".join(map(str, e["loc"])): e["msg"] for e in reversed(errors())}
+        return "; ".join(f"kwargs '{name}': {message}" for name, message in reversed(first.items()))
+    return str(error)
+
+
+def domain_expectations(path: Path, entries: list[tuple[int, dict[str, Any]]]) -> list[Any]:
+    """GX expectations from (index in the file, JSON) pairs, strictly: an unknown type, severity or argument
+    stops with the file, the expectation's index and its type; each keeps its index in meta for ordering."""
+    from great_expectations.exceptions import GreatExpectationsError
     from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
-    document = json.loads(path.read_text(encoding="utf-8"))
-    configs = [ExpectationConfiguration(**e) for e in document["expectations"]]
-    for index, configuration in enumerate(configs):
-        configuration.meta = {**(configuration.meta or {}), "index": index}
-    return ExpectationSuite(name=document["name"], expectations=[c.to_domain_obj() for c in configs])
+    out = []
+    for index, entry in entries:
+        try:
+            configuration = ExpectationConfiguration(**entry)
+            configuration.meta = {**(configuration.meta or {}), "index": index}
+            out.append(configuration.to_domain_obj())
+        except (GreatExpectationsError, TypeError, ValueError) as error:
+            where = f"expectations[{index}] (type {entry.get('type')!r})"
+            raise InputError([Problem(path, None, None, f"{where}: {_configuration_problem(error)}")]) from error
+    return out
+
+
+def load_suite(path: Path) -> Any:
+    """A GX suite from our JSON, strictly: invalid JSON, an unknown expectation type or severity raises."""
+    from great_expectations.core import ExpectationSuite
+
+    document = read_suite(path)
+    expectations = domain_expectations(path, list(enumerate(document["expectations"])))
+    return ExpectationSuite(name=document["name"], expectations=expectations)
 
 
 def run_suites(

@@ -26,9 +26,11 @@ def chain(*parts: str) -> str:
 
 def descriptor_metadata(descriptor: Path) -> str:
     """The authored part of the descriptor: everything but the resources the flow derives."""
+    from flows.steps.package import read_descriptor  # a damaged descriptor names itself and its remedy
+
     if not descriptor.is_file():
         return ""
-    document = json.loads(descriptor.read_text(encoding="utf-8"))
+    document = read_descriptor(descriptor)
     return json.dumps({k: v for k, v in document.items() if k != "resources"}, sort_keys=True)
 
 

@@ -43,13 +43,29 @@ def read_schemas(schemas_dir: Path) -> dict[str, Schema]:
         raise InputError(
             [Problem(schemas_dir, None, None, f"schemas missing: {missing}, not in TABLE_ORDER: {unknown}")]
         )
-    schemas = {}
-    for name in TABLE_ORDER:
-        try:
-            schemas[name] = json.loads(found[name].read_text(encoding="utf-8"))
-        except json.JSONDecodeError as error:
-            raise InputError([Problem(found[name], error.lineno, None, f"invalid JSON: {error.msg}")]) from error
-    return schemas
+    return {name: read_json(found[name]) for name in TABLE_ORDER}
+
+
+def read_json(path: Path, remedy: str = "") -> Any:
+    """A JSON file, or an InputError naming the file, line and column where it stops being JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        message = f"not valid JSON: {error}" + (f"; {remedy}" if remedy else "")
+        raise InputError([Problem(path, None, None, message)]) from error
+
+
+def read_descriptor(path: Path) -> dict[str, Any]:
+    """The package descriptor; unreadable, it names the JSON error and how to get the authored one back."""
+    relative = f"{path.parent.name}/{path.name}"
+    remedy = (
+        f"the descriptor is damaged (truncated or hand-edited); restore it with `git checkout -- {relative}` "
+        "(or `git restore`), then run `valley run`"
+    )
+    document = read_json(path, remedy)
+    if not isinstance(document, dict):
+        raise InputError([Problem(path, None, None, f"not a descriptor (a JSON object); {remedy}")])
+    return document
 
 
 def format_cell(value: Any) -> str:
@@ -119,7 +135,7 @@ def stage_package(tables: dict[str, list[Row]], paths: ProjectPaths, staging: Pa
     (package_dir / "data").mkdir()
     for name, schema in schemas.items():
         write_table_csv(tables.get(name, []), schema, package_dir / "data" / f"{name}.csv")
-    current = json.loads(paths.descriptor.read_text(encoding="utf-8"))
+    current = read_descriptor(paths.descriptor)
     descriptor = build_descriptor(current, schemas, package_dir)
     descriptor_path = package_dir / "datapackage.json"
     descriptor_path.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
