@@ -153,3 +153,12 @@ def test_a_failed_run_keeps_the_message_in_its_prefect_state(project: ProjectPat
     ours = [run for run in runs if run.parameters.get("root") == str(project.root)]
     assert ours and ours[0].state is not None
     assert f"expectations[{index}] (type 'expect_nothing_at_all')" in str(ours[0].state.message)
+
+
+def test_a_bad_record_in_a_mapped_extract_task_is_printed_once(project: ProjectPaths, prefect_api_url: str) -> None:
+    # extract may retry, so Prefect logs only its Failed state, without the exception: that line must go too
+    records = next((project.sources_dir).glob("*/records/slogans.yaml"))
+    text = records.read_text(encoding="utf-8")
+    records.write_text(text.replace("quote: ", "quote: NOT IN THE ARTICLE ", 1), encoding="utf-8")
+    message = failure_message(valley(project, "run", api_url=prefect_api_url), "run")
+    assert message.startswith(f"{records}, line "), message
