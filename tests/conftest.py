@@ -18,6 +18,7 @@ os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 from flows.steps.paths import PROJECT_DIR, ProjectPaths
+from tests.browser import Chromium, find_chromium
 
 COPIED = ["datapackage", "expectations", "warehouse/views", "warehouse/queries"]
 
@@ -34,6 +35,12 @@ def copy_project(target: Path) -> ProjectPaths:
 @pytest.fixture
 def project(tmp_path: Path) -> ProjectPaths:
     return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Chromium:
+    """Headless Chromium for page tests: skipped with the reason where missing, a failure under CI (tests/browser.py)."""
+    return find_chromium()
 
 
 @pytest.fixture(scope="session")

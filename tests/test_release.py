@@ -14,23 +14,13 @@ import pytest
 from flows.etl import etl
 from flows.steps.package import format_cell, read_schemas
 from flows.steps.paths import ProjectPaths
+from tests.browser import Chromium
 
 BIN = Path(sys.executable).parent
 REPORT = {
     "checks": {"passed": 150, "warned": 1, "failed": 0},
     "warnings": ["figures: a test warning <with markup> that the page must show"],
 }
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 
 
 def valley_release(paths: ProjectPaths) -> subprocess.CompletedProcess[str]:
@@ -135,20 +125,13 @@ def test_release_without_a_published_package_says_to_run_valley_run(project: Pro
     assert not (project.dist_dir / "latest").exists()
 
 
-def chromium(*arguments: str, profile: Path) -> subprocess.CompletedProcess[str]:
-    executable = shutil.which("chromium")
-    assert executable, "the page test needs Debian's chromium package: run `make browser`"
-    command = [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *arguments]
-    return subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
-
-
 def test_the_dataset_page_in_headless_chromium_shows_tables_charts_and_warnings(
-    released: ProjectPaths, tmp_path: Path
+    released: ProjectPaths, tmp_path: Path, chromium: Chromium
 ) -> None:
     page = released.dist_dir / "0.1.0" / "index.html"
     source = page.read_text(encoding="utf-8")
     assert not re.search(r"<script|<link|<iframe|<img|@import|url\(\s*['\"]?https?:", source, flags=re.IGNORECASE)
-    dom = chromium("--dump-dom", page.as_uri(), profile=tmp_path / "profile-dom").stdout
+    dom = chromium.dump_dom(page.as_uri(), profile=tmp_path / "profile-dom")
     schemas = read_schemas(released.schemas_dir)
     for table in schemas:
         section = re.search(rf'<section class="table" id="table-{table}">(.*?)</section>', dom, flags=re.DOTALL)
@@ -166,5 +149,7 @@ def test_the_dataset_page_in_headless_chromium_shows_tables_charts_and_warnings(
     assert "Guiyang Big Data Valley: figures from a news feature, version 0.1.0 [data package]" in dom
     screenshot = released.build_dir / "screenshots" / "dataset-page-0.1.0.png"
     screenshot.parent.mkdir(parents=True, exist_ok=True)
-    chromium(f"--screenshot={screenshot}", "--window-size=1280,2000", page.as_uri(), profile=tmp_path / "profile-shot")
+    chromium.run(
+        f"--screenshot={screenshot}", "--window-size=1280,2000", page.as_uri(), profile=tmp_path / "profile-shot"
+    )
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 50_000

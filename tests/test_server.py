@@ -1,10 +1,13 @@
 import importlib
+import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 import tomllib
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -55,21 +58,31 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LocalServ
         # the deployments' own schedules would run on the checkout: only the runs this test starts may run
         "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false",
         "PREFECT_WORKER_QUERY_SECONDS": "1",
-        "VALLEY_PROJECT_DIR": str(PROJECT_DIR),
     }
-    env.pop("PREFECT_API_URL", None)
+    for name in ("PREFECT_API_URL", "VALLEY_PROJECT_DIR"):  # plain `prefect deploy`, as a user types it
+        env.pop(name, None)
     with running_server(home, env) as local:
         yield local, {**env, "PREFECT_API_URL": local.api_url}
 
 
-def prefect(env: dict[str, str], *args: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, "-m", "prefect", "--no-prompt", *args],
-        cwd=PROJECT_DIR, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
+def run_prefect(env: dict[str, str], *args: str, cwd: Path = PROJECT_DIR) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "prefect", *args],
+        cwd=cwd, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL,
         timeout=CLI_TIMEOUT_SECONDS, check=False,
     )  # fmt: skip
+
+
+def prefect(env: dict[str, str], *args: str) -> str:
+    completed = run_prefect(env, "--no-prompt", *args)
     assert completed.returncode == 0, f"prefect {' '.join(args)}:\n{completed.stdout}\n{completed.stderr}"
     return completed.stdout
+
+
+def test_the_server_tells_its_ui_where_its_api_is(server: tuple[LocalServer, dict[str, str]]) -> None:
+    local, _ = server
+    with urllib.request.urlopen(f"{local.url}/ui-settings", timeout=10) as response:
+        assert json.load(response)["api_url"] == local.api_url != "http://127.0.0.1:4200/api"
 
 
 @pytest.fixture
@@ -113,7 +126,9 @@ def test_deployments_run_on_a_server_with_a_process_worker(
 
     local, env = server
     prefect(env, "work-pool", "create", "valley", "--type", "process", "--overwrite")
-    prefect(env, "deploy", "--all", "--prefect-file", str(PREFECT_FILE))
+    # as a user types it in the project folder: no VALLEY_PROJECT_DIR, no --prefect-file, no Makefile
+    deployed = run_prefect(env, "deploy", "--all")
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
     project = copy_project(tmp_path / "project")
     with temporary_settings(updates={PREFECT_API_URL: local.api_url}), get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name("valley-etl/etl")
@@ -132,3 +147,24 @@ def assert_published(project: ProjectPaths) -> None:
     assert project.warehouse.is_file()
     with duckdb.connect(str(project.warehouse), read_only=True) as connection:
         assert connection.execute("SELECT count(*) FROM figures").fetchone() == (20,)
+
+
+def test_deploy_outside_a_checkout_refuses_with_a_message(
+    server: tuple[LocalServer, dict[str, str]], tmp_path: Path
+) -> None:
+    """prefect.yaml and its entrypoints copied elsewhere: the build step stops the deploy before anything registers."""
+    _, env = server
+    prefect(env, "work-pool", "create", "valley", "--type", "process", "--overwrite")
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "flows").mkdir(parents=True)
+    shutil.copy(PREFECT_FILE, elsewhere / "prefect.yaml")
+    for deployment in DEPLOYMENTS:
+        entrypoint = deployment["entrypoint"].split(":")[0]
+        shutil.copy(PROJECT_DIR / entrypoint, elsewhere / entrypoint)
+    completed = run_prefect(env, "--no-prompt", "deploy", "--all", cwd=elsewhere)
+    assert completed.returncode == 1, completed.stdout + completed.stderr
+    assert f"prefect deploy refused: {elsewhere} is not a valley checkout (no datapackage/datapackage.json)" in (
+        completed.stderr
+    )
+    assert "Traceback" not in completed.stdout + completed.stderr
+    assert "successfully created" not in completed.stdout

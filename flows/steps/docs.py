@@ -1,4 +1,7 @@
-"""GX Data Docs for a run, readable offline: GX renders each suite's result, CDN links point to local copies."""
+"""GX Data Docs for a run, readable offline: GX renders each suite's result, CDN links point to local copies.
+
+Assets no XStatic package ships are left out of the pages, with a one-line note (docs_assets.MISSING_NOTE).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,24 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from flows.steps.docs_assets import CDN_ASSETS, is_complete, local_path
+from flows.steps.docs_assets import (
+    CDN_ASSETS,
+    MISSING_NOTE,
+    VENDORED,
+    copy_assets,
+    is_complete,
+    local_path,
+    package_folder,
+)
 
-_EXTERNAL = re.compile(r"""(src|href)=(["'])(https?://[^"']*)\2""")
+_URL = r"""(["'])(?:https?:)?//[^"']*\1"""
+_EXTERNAL_SCRIPT = re.compile(rf"<script\b[^>]*\bsrc={_URL}[^>]*>\s*</script>\s*", re.IGNORECASE)
+_EXTERNAL_LINK = re.compile(rf"<link\b[^>]*\bhref={_URL}[^>]*>\s*", re.IGNORECASE)
+_EXTERNAL = re.compile(r"""(src|href|action)=(["'])((?:https?:)?//[^"']*)\2""", re.IGNORECASE)
+_EXTERNAL_CSS = re.compile(r"""url\(\s*(["']?)(?:https?:)?//[^"')]*\1\s*\)""", re.IGNORECASE)  # the dark logo
+# GX's subresource-integrity hashes are for its CDN files, not for the XStatic copies
+_INTEGRITY = re.compile(r"""\s(?:integrity|crossorigin)=(["'])[^"']*\1""", re.IGNORECASE)
+_NOTE = f'<p class="container small text-muted my-3" id="offline-note">{html.escape(MISSING_NOTE)}</p>'
 _SITE_LINKS = {
     '"../../../../index.html"': '"../index.html"',
     '"../../../static/': '"../static/',
@@ -22,13 +40,17 @@ _GX_LOGO = re.compile(r"https://great-expectations-web-assets\.s3[^\"']*/logo-lo
 
 
 def localize(page: str, vendor_prefix: str) -> str:
-    """Point CDN assets at the local vendor folder; drop every other external address (logo, newsletter)."""
+    """Point CDN assets at the local vendor folder, drop the scripts and stylesheets no package ships (saying so
+    in one line), and every other external address (logo, newsletter)."""
     for url in CDN_ASSETS:
         page = page.replace(f'"{url}"', f'"{vendor_prefix}{local_path(url)}"')
+    page = _INTEGRITY.sub("", page)
+    page = _EXTERNAL_LINK.sub("", _EXTERNAL_SCRIPT.sub("", page))
     for old, new in _SITE_LINKS.items():
         page = page.replace(old, new)
     page = _GX_LOGO.sub("../static/images/logo-long.png", page)
-    return _EXTERNAL.sub(lambda m: f"{m[1]}={m[2]}#{m[2]}", page)
+    page = _EXTERNAL.sub(lambda m: f"{m[1]}={m[2]}#{m[2]}", _EXTERNAL_CSS.sub("none", page))
+    return page.replace("</body>", f"{_NOTE}\n</body>", 1)
 
 
 def render_suite_page(outcome: Any) -> str:
@@ -65,6 +87,7 @@ def render_index(document: dict[str, Any], suites: dict[str, tuple[int, int]]) -
 <h2 class="h4 mt-4">Suites</h2>
 <table class="table table-sm" id="suites"><thead><tr><th>suite</th><th>passed</th><th>failed</th></tr></thead>
 <tbody>{rows}</tbody></table>
+{_NOTE}
 </body></html>
 """
 
@@ -76,8 +99,10 @@ def build_data_docs(outcomes: dict[str, Any], document: dict[str, Any], target: 
     scratch = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
     (scratch / "validations").mkdir(parents=True)
     shutil.copytree(Path(gx_view.__file__).parent / "static", scratch / "static")
-    if is_complete(vendor):
-        shutil.copytree(vendor, scratch / "static" / "vendor")
+    if not is_complete(vendor):
+        copy_assets(vendor)
+    for name in VENDORED:  # this version's folders only, not older ones or another run's scratch
+        shutil.copytree(vendor / package_folder(name), scratch / "static" / "vendor" / package_folder(name))
     suites = {}
     for name, outcome in outcomes.items():
         page = localize(render_suite_page(outcome), "../static/vendor/")

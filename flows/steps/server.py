@@ -80,6 +80,8 @@ def start_server(
     log = home / "server.log"
     environment = {**(env if env is not None else os.environ), "PREFECT_HOME": str(home)}
     environment.pop("PREFECT_API_URL", None)
+    # the UI asks /ui-settings where the API is; unset, it answers the default port 4200, not this one
+    environment["PREFECT_SERVER_UI_API_URL"] = f"http://{HOST}:{port}/api"
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port)]
     with log.open("wb") as output:
         process = subprocess.Popen(
