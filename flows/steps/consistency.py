@@ -57,8 +57,12 @@ def rounding_readings(previous: Row, current: Row) -> list[str]:
     ]
 
 
+def year_of(row: Row) -> str:
+    return "undated" if row["period"] is None else str(int(row["period"]))
+
+
 def period_bases(*rows: Row) -> str:
-    return ", ".join(f"{row['period']} {row['period_basis']}" for row in rows)
+    return ", ".join(f"{year_of(row)} {row['period_basis']}" for row in rows)
 
 
 def year_on_year_row(previous: Row, current: Row) -> Row:
@@ -76,7 +80,7 @@ def year_on_year_row(previous: Row, current: Row) -> Row:
         finding = "disagrees_inferred_period"
     detail = (
         f"stated {float(current['change_percent']):g}%, computed {computed:.1f}% from {previous['figure_text']} "
-        f"({previous['period']}) to {current['figure_text']} ({current['period']})"
+        f"({year_of(previous)}) to {current['figure_text']} ({year_of(current)})"
     )
     if readings:
         detail += "; consistent if " + " or if ".join(readings)

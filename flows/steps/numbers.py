@@ -200,10 +200,11 @@ def find_number_spans(text: str) -> list[tuple[int, int, str]]:
     a scale word joins the number before it ("100 billion" is one number, not two)."""
     spans = [(m.start(), m.end(), m.group()) for m in _DIGITS.finditer(text)]
     for match in _WORD.finditer(text):
-        try:
-            text2num(match.group().lower(), "en")
-        except ValueError:
-            continue
+        if match.group().lower() not in SCALES:  # text2num does not know every scale word alone
+            try:
+                text2num(match.group().lower(), "en")
+            except ValueError:
+                continue
         spans.append((match.start(), match.end(), match.group()))
     merged: list[tuple[int, int, str]] = []
     for start, end, found in sorted(spans):

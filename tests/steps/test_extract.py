@@ -39,7 +39,7 @@ def test_every_quote_occurs_verbatim_in_the_source(tables: dict) -> None:
 
 def test_every_number_in_the_source_is_accounted_for(tables: dict) -> None:
     mentions = tables["number_mentions"]
-    assert len(mentions) == 50
+    assert len(mentions) == 44
     assert [m for m in mentions if m["accounted_by_table"] is None] == []
 
 
@@ -53,6 +53,31 @@ def test_figures_values_are_parsed_from_their_figure_text(tables: dict) -> None:
         Decimal("22.4"),
     )
     assert figures["guiyang-big-data-exchange-data-volume"]["value"] == 150 * 10**15
+    revenue_2017 = figures["guiyang-2017-big-data-revenue"]
+    assert (revenue_2017["value_low"], revenue_2017["value_high"]) == (75 * 10**9, 85 * 10**9)
+
+
+def test_no_value_mixes_a_deadline_year_with_quantities(tables: dict) -> None:
+    assert {row["unit"] for row in tables["figures"]} <= {"CNY", "count", "percent", "byte"}
+    assert [(row["target_id"], row["deadline_year"]) for row in tables["targets"]] == [
+        ("guiyang-big-data-valley", 2020),
+        ("guiyang-headline-big-data-valley", 2020),
+    ]
+
+
+def test_a_number_with_its_scale_word_is_one_mention(tables: dict) -> None:
+    texts = [m["text"] for m in tables["number_mentions"]]
+    assert texts.count("100 billion") == 3 and "billion" not in texts and "million" not in texts
+
+
+def test_places_the_article_names_are_recorded(tables: dict) -> None:
+    kinds = {row["organization_id"]: row["kind"] for row in tables["organizations"]}
+    assert {place: kinds.get(place) for place in ("beijing", "united-states", "silicon-valley", "china")} == {
+        "beijing": "city",
+        "united-states": "country",
+        "silicon-valley": "region",
+        "china": "country",
+    }
 
 
 def test_every_table_has_rows(tables: dict) -> None:
@@ -104,3 +129,53 @@ def test_a_number_nothing_accounts_for_is_listed_without_an_owner(project: Proje
     path.write_text("".join(lines[: reading_time.line - 1] + lines[end:]), encoding="utf-8")
     mentions = extract_tables(project.sources_dir)["number_mentions"]
     assert [(m["text"], m["line"]) for m in mentions if m["accounted_by_table"] is None] == [("14", 5)]
+
+
+def problems_of(paths: ProjectPaths) -> list:
+    with pytest.raises(InputError) as caught:
+        extract_tables(paths.sources_dir)
+    return caught.value.problems
+
+
+def line_of(path: Path, line: int) -> str:
+    return path.read_text(encoding="utf-8").splitlines()[line - 1].strip()
+
+
+def test_an_unknown_measure_fails_at_its_record_line(project: ProjectPaths) -> None:
+    path = records_file(project, "figures")
+    replace_in(path, "measure: output", "measure: outptu")
+    [problem] = problems_of(project)
+    assert (problem.file, problem.field, line_of(path, problem.line)) == (path, "measure", "measure: outptu")
+    assert "'outptu' is not a known measures.measure_id" in problem.message
+
+
+def test_a_figure_in_another_unit_than_its_measure_fails(project: ProjectPaths) -> None:
+    path = records_file(project, "figures")
+    replace_in(path, "measure: investment", "measure: cases_solved_per_day")  # a count, for a company too
+    [problem] = problems_of(project)
+    assert (problem.file, problem.field) == (path, "figure")
+    assert "unit CNY but measure cases_solved_per_day is in count" in problem.message
+
+
+def test_a_bad_value_is_reported_once_at_its_yaml_line(project: ProjectPaths) -> None:
+    path = records_file(project, "organizations")
+    replace_in(path, "kind: city", "kind: citty")
+    [problem] = problems_of(project)  # once: the rows that name guiyang are not reported again
+    assert (problem.file, problem.field, line_of(path, problem.line)) == (path, "kind", "kind: citty")
+    assert "'citty' is not one of" in problem.message and "organizations.json" in problem.message
+
+
+def test_a_record_period_against_the_policy_names_its_line(project: ProjectPaths) -> None:
+    path = records_file(project, "figures")
+    replace_in(path, '  period: "details, in 2018"\n', "")
+    [problem] = problems_of(project)
+    assert problem.file == path and problem.field == "period"
+    assert "inferred_paragraph from 'in 2018' (line 55)" in problem.message
+    assert line_of(path, problem.line) == "- id: guiyang-big-data-exchange-data-volume"
+
+
+def test_a_corroboration_of_no_article_row_is_refused(project: ProjectPaths) -> None:
+    path = records_file(project, "corroborations")
+    replace_in(path, "figure: guiyang-2017-big-data-revenue", "figure: guiyang-2016-big-data-revenue")
+    [problem] = problems_of(project)
+    assert (problem.file, problem.field) == (path, "figure") and "not a known figures.figure_id" in problem.message

@@ -44,7 +44,7 @@ def test_staged_csvs_are_byte_identical_across_runs(tmp_path: Path) -> None:
     first = stage_package(tables, DEFAULT_PATHS, tmp_path / "first").parent
     second = stage_package(extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path / "second").parent
     names = sorted(p.name for p in (first / "data").glob("*.csv"))
-    assert len(names) == 9
+    assert len(names) == 12
     for name in names:
         assert (first / "data" / name).read_bytes() == (second / "data" / name).read_bytes(), name
     assert (first / "datapackage.json").read_bytes() == (second / "datapackage.json").read_bytes()
@@ -78,7 +78,7 @@ def test_validate_package_names_csv_row_and_field(tmp_path: Path) -> None:
     assert any(p.startswith("data/events.csv, row 2, field 'year'") for p in problems), problems
 
 
-@pytest.mark.parametrize("table", ["figures", "organizations", "number_mentions"])
+@pytest.mark.parametrize("table", ["figures", "organizations", "number_mentions", "targets", "corroborations"])
 def test_schemas_declare_keys_that_reference_existing_tables(table: str) -> None:
     schemas = read_schemas(DEFAULT_PATHS.schemas_dir)
     for key in schemas[table].get("foreignKeys", []):
