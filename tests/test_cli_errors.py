@@ -89,7 +89,6 @@ def test_run_with_a_truncated_descriptor_names_it_and_says_to_restore_it(
     assert " line 4 column " in message and "git checkout -- datapackage/datapackage.json" in message
 
 
-@pytest.mark.xfail(reason="flows/steps/integrity.py audit_descriptor still reads it with json.loads", strict=False)
 def test_validate_with_a_truncated_descriptor_names_it_and_says_to_restore_it(
     published_copy: ProjectPaths, prefect_api_url: str
 ) -> None:

@@ -6,14 +6,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from flows.steps.package import format_cell
+from flows.steps.package import format_cell, read_descriptor
 from flows.steps.paths import ProjectPaths
 from flows.steps.warehouse import quote_identifier
 
@@ -40,7 +39,7 @@ def csv_rows(path: Path) -> list[list[str]]:
 
 def audit_descriptor(paths: ProjectPaths) -> list[Row]:
     """Each resource's file still has the sha256 and size its descriptor records."""
-    descriptor = json.loads(paths.descriptor.read_text(encoding="utf-8"))
+    descriptor = read_descriptor(paths.descriptor)
     out = []
     for resource in descriptor["resources"]:
         path = paths.package_dir / resource["path"]
@@ -93,12 +92,13 @@ def audit_integrity(paths: ProjectPaths, schemas: dict[str, Schema]) -> list[Row
 
 
 def audit_freshness(last_publish: dt.datetime | None, now: dt.datetime, max_age_hours: float) -> list[Row]:
-    """One row: is the last successful publish younger than the configured maximum age?"""
+    """One row: is the last successful ETL run (published, or verified unchanged) younger than the limit?"""
     if last_publish is None:
-        return [_row("runs", "etl", "finished_at", False, "no successful publish recorded in the history")]
+        return [_row("runs", "etl", "finished_at", False, "no successful ETL run recorded in the history")]
     age = (now - last_publish).total_seconds() / 3600
-    detail = f"last publish {last_publish.isoformat()} is {age:.1f} h old, maximum {max_age_hours:g} h"
-    return [_row("runs", "etl", "finished_at", age <= max_age_hours, detail)]
+    detail = f"last successful run {last_publish.isoformat()} is {age:.1f} h old, maximum {max_age_hours:g} h"
+    # "younger than" the limit, so a limit of 0 means no run is ever fresh enough
+    return [_row("runs", "etl", "finished_at", age < max_age_hours, detail)]
 
 
 def read_warehouse_frames(path: Path, schemas: dict[str, Schema]) -> dict[str, Any]:

@@ -30,8 +30,29 @@ from flows.steps.paths import ProjectPaths
 from flows.steps.warehouse import build_warehouse
 
 Schema = dict[str, Any]
-# a test sets this to a file name; the publish then stops (os._exit) right after that file's rename
-CRASH_AFTER_ENV = "VALLEY_TEST_CRASH_AFTER"
+# the bad-day tests' deterministic hooks: "crash:after:figures.csv" ends the process (as kill -9 would) right
+# after that rename, "pause:before:valley.duckdb" waits there until VALLEY_TEST_HOOK_DIR/resume exists
+HOOK_ENV, HOOK_DIR_ENV = "VALLEY_TEST_HOOK", "VALLEY_TEST_HOOK_DIR"
+
+
+def test_hook(when: str, name: str) -> None:
+    spec = os.environ.get(HOOK_ENV)
+    if not spec or spec.split(":", 1)[1] != f"{when}:{name}":
+        return
+    if spec.startswith("crash:"):
+        os._exit(137)
+    folder = Path(os.environ[HOOK_DIR_ENV])
+    (folder / "paused").write_text(str(os.getpid()), encoding="utf-8")
+    deadline = time.monotonic() + 300
+    while not (folder / "resume").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def signal_waiting(shared: bool) -> None:
+    """Tell a test that a reader is now waiting for the switch (the publisher holds it)."""
+    folder = os.environ.get(HOOK_DIR_ENV)
+    if folder and shared:
+        (Path(folder) / "reader-waiting").touch()
 
 
 class PublishError(ValleyError):
@@ -68,12 +89,16 @@ def switch_lock(paths: ProjectPaths, shared: bool, timeout_seconds: float = 600.
     descriptor = os.open(paths.warehouse_dir / ".switch.lock", os.O_RDWR | os.O_CREAT, 0o644)
     mode = fcntl.LOCK_SH if shared else fcntl.LOCK_EX
     deadline = time.monotonic() + timeout_seconds
+    waited = False
     try:
         while True:
             try:
                 fcntl.flock(descriptor, mode | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
+                if not waited:
+                    signal_waiting(shared)
+                    waited = True
                 if time.monotonic() > deadline:
                     raise PublishLocked(
                         f"the publish switch of {paths.root} stayed locked for {timeout_seconds:g} s"
@@ -182,12 +207,11 @@ def same_bytes(source: Path, target: Path) -> bool:
 def apply_journal(paths: ProjectPaths) -> dict[str, Any]:
     """Carry out the journal's moves (those not done yet), write its manifest, then end the journal."""
     journal = json.loads(paths.journal.read_text(encoding="utf-8"))
-    crash_after = os.environ.get(CRASH_AFTER_ENV)
     for source, target in journal["moves"]:
+        test_hook("before", Path(target).name)
         if Path(source).exists():
             os.replace(source, target)
-        if crash_after and Path(target).name == crash_after:
-            os._exit(137)  # the crash tests' deterministic "kill -9 right here"
+        test_hook("after", Path(target).name)
     write_json_atomically(paths.manifest, journal["manifest"])
     paths.journal.unlink()
     shutil.rmtree(journal["staging"], ignore_errors=True)

@@ -124,11 +124,11 @@ def append_history(document: dict[str, Any], report_path: Path, paths: ProjectPa
                  counts["failed"], counts["info"], document["published"], str(report_path),
                  document.get("build_run_id")],
             )  # fmt: skip
-            connection.executemany(
-                "INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[document["run_id"], index, r["suite"], r["expectation"], r["column"], r["severity"], r["success"],
-                  r["message"] or None, document["finished_at"]] for index, r in enumerate(document["results"])],
-            )  # fmt: skip
+            results = [[document["run_id"], index, r["suite"], r["expectation"], r["column"], r["severity"],
+                        r["success"], r["message"] or None, document["finished_at"]]
+                       for index, r in enumerate(document["results"])]  # fmt: skip
+            if results:  # a run that found nothing to do checked nothing
+                connection.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", results)
             connection.execute("CHECKPOINT quality")
             connection.execute("USE memory")
             connection.execute("DETACH quality")

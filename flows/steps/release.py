@@ -18,10 +18,11 @@ from filelock import FileLock
 
 from flows.steps.diff import Row, TableChanges, changes_as_json, diff_tables, format_changelog_entry, read_csv_rows
 from flows.steps.errors import ValleyError
-from flows.steps.package import file_digest, read_schemas, validate_package
+from flows.steps.package import file_digest, read_descriptor, read_schemas, validate_package
 from flows.steps.page import format_package_readme, write_page
 from flows.steps.paths import ProjectPaths
-from flows.steps.publish import count_csv_rows
+from flows.steps.publish import count_csv_rows, read_manifest
+from flows.steps.published import snapshot_published
 from flows.steps.warehouse import quote_identifier, quote_literal
 
 Schema = dict[str, Any]
@@ -125,7 +126,7 @@ def build_package_zip(paths: ProjectPaths, schemas: dict[str, Schema], version: 
         shutil.copyfile(paths.schemas_dir / f"{name}.json", folder / "schemas" / f"{name}.json")
         shutil.copyfile(paths.data_dir / f"{name}.csv", folder / "data" / f"{name}.csv")
     export_parquet(paths.warehouse, schemas, folder / "data")
-    descriptor = json.loads(paths.descriptor.read_text(encoding="utf-8"))
+    descriptor = read_descriptor(paths.descriptor)
     sources = read_csv_rows((paths.data_dir / "sources.csv").read_text(encoding="utf-8"))
     (folder / "README.md").write_text(format_package_readme(descriptor, sources), encoding="utf-8")
     (folder / "SHA256SUMS").write_text(format_sha256sums(folder), encoding="utf-8")
@@ -185,27 +186,26 @@ def finish_release(dist_dir: Path) -> None:
 
 
 def read_validation_report(paths: ProjectPaths) -> dict[str, Any] | None:
-    """The last run's validation report (checks, warnings); None without one or for a run that published nothing."""
-    path = paths.build_dir / "reports" / "latest.json"
-    if not path.is_file():
-        return None
-    report = dict(json.loads(path.read_text(encoding="utf-8")))
-    return None if report.get("published") is False else report
+    """The validation of the run that built the published state, as its publish recorded it in the manifest
+    (whatever ran since: a re-validation or a skipped run does not change it); None for an older publish."""
+    validation = read_manifest(paths).get("validation")
+    return {**validation, "published": True} if validation else None
 
 
 def cut_release(paths: ProjectPaths, today: dt.date | None = None) -> Release:
-    """Release the published package as dist/<version>/; the same content again changes nothing."""
+    """Release the published package as dist/<version>/; the same content again changes nothing. Everything is
+    read from one published generation (a snapshot), whatever a run publishes meanwhile."""
     schemas = read_schemas(paths.schemas_dir)
-    descriptor = json.loads(paths.descriptor.read_text(encoding="utf-8")) if paths.descriptor.is_file() else {}
-    version = str(descriptor.get("version"))
-    parse_version(version)
     paths.dist_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(paths.dist_dir / ".release.lock"):
-        counts = verify_published(paths, schemas)
+    with FileLock(paths.dist_dir / ".release.lock"), snapshot_published(paths) as published:
+        descriptor = read_descriptor(published.descriptor) if published.descriptor.is_file() else {}
+        version = str(descriptor.get("version"))
+        parse_version(version)
+        counts = verify_published(published, schemas)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=paths.dist_dir))
         try:
-            build_package_zip(paths, schemas, version, staging)
-            shutil.copyfile(paths.warehouse, staging / f"valley-{version}.duckdb")
+            build_package_zip(published, schemas, version, staging)
+            shutil.copyfile(published.warehouse, staging / f"valley-{version}.duckdb")
             return place_release(paths, descriptor, schemas, counts, staging, today or dt.date.today())
         finally:
             shutil.rmtree(staging, ignore_errors=True)
