@@ -1,7 +1,10 @@
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from flows.steps.paths import PROJECT_DIR
 from tests.browser import MISSING, find_chromium
 
 
@@ -22,3 +25,14 @@ def test_the_browser_on_the_path_is_found(tmp_path: Path) -> None:
     executable.write_text("#!/bin/sh\n", encoding="utf-8")
     executable.chmod(0o755)
     assert find_chromium({"PATH": str(tmp_path), "CI": "true"}).executable == str(executable)
+
+
+@pytest.mark.parametrize("target", ["run", "test", "serve"])
+def test_make_installs_nothing_outside_pypi(target: str) -> None:
+    """No apt-get (chromium is .ci/run's job) and no npm (Data Docs assets come from XStatic packages)."""
+    completed = subprocess.run(
+        ["make", "--dry-run", "--always-make", target],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    assert "flows.steps.docs_assets" in completed.stdout
+    assert not re.search(r"\b(apt-get|apt|npm|npx|curl|wget)\b", completed.stdout), completed.stdout

@@ -1,5 +1,6 @@
 import contextlib
 import datetime as dt
+import html
 import json
 import os
 import re
@@ -11,17 +12,22 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flows.steps.config import DEFAULTS, load_config
 from flows.steps.paths import ProjectPaths
 from flows.steps.server import is_healthy
+from tests.browser import Chromium
 from tests.conftest import copy_project
 
 VALLEY = Path(sys.executable).parent / "valley"
 START_TIMEOUT_SECONDS = 150
 STOP_TIMEOUT_SECONDS = 60
+RUN_TIMEOUT_SECONDS = 300
+UI_RENDER_MS = 15000  # virtual time for the single-page UI to fetch from the API and render
+FINAL_STATES = {"COMPLETED", "FAILED", "CRASHED", "CANCELLED"}
 SERVER_LINE = re.compile(r"server:\s+(?P<url>\S+) \(UI and API; pid (?P<pid>\d+)")
 
 
@@ -166,4 +172,52 @@ def test_serve_for_seconds_stops_by_itself(start_serve: Callable[..., Serving]) 
     assert "stopping:  after 2 s" in text
     assert serving.process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, serving.output()
     assert "Traceback" not in serving.output()
+    assert_server_gone(pid, url)
+
+
+def call_api(api_url: str, path: str, body: object = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(
+        f"{api_url}/{path}",
+        data=data,
+        headers={"Content-Type": "application/json"},
+        method="GET" if data is None else "POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def run_now(api_url: str, deployment: str) -> dict[str, Any]:
+    """A run of the deployment, due now, that `valley serve` picks up; waits (bounded) for its final state."""
+    deployment_id = call_api(api_url, f"deployments/name/{deployment}")["id"]
+    flow_run = call_api(api_url, f"deployments/{deployment_id}/create_flow_run", {})
+    deadline = time.monotonic() + RUN_TIMEOUT_SECONDS
+    while (flow_run := call_api(api_url, f"flow_runs/{flow_run['id']}"))["state"]["type"] not in FINAL_STATES:
+        assert time.monotonic() < deadline, f"{deployment} still {flow_run['state']['name']}"
+        time.sleep(1)
+    return dict(flow_run)
+
+
+def page_text(dom: str) -> str:
+    """What the page shows: the DOM without scripts, styles and tags, whitespace collapsed."""
+    dom = re.sub(r"<(script|style)\b[^>]*>.*?</\1>", " ", dom, flags=re.DOTALL | re.IGNORECASE)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", dom)))
+
+
+def test_the_ui_of_valley_serve_shows_its_flow_runs_and_the_validation_artifact(
+    start_serve: Callable[..., Serving], chromium: Chromium, tmp_path: Path
+) -> None:
+    serving = start_serve("--validate-cron", "0 0 1 1 *")
+    _, url, pid = serving.wait_for_start()
+    assert not url.endswith(":4200")
+    flow_run = run_now(f"{url}/api", "valley-etl/etl")
+    assert flow_run["state"]["type"] == "COMPLETED", f"{flow_run['state']}\n{serving.output()}"
+    # the UI (Prefect's default, under /v2) is a single-page app: it asks /ui-settings where the API is
+    runs = page_text(chromium.dump_dom(f"{url}/v2/runs", tmp_path / "profile-runs", UI_RENDER_MS))
+    assert "Unable to connect" not in runs and "Can't connect" not in runs, runs  # what a UI on port 4200 shows
+    assert f"valley-etl / {flow_run['name']}" in runs and "Completed" in runs, runs
+    artifacts = page_text(chromium.dump_dom(f"{url}/v2/artifacts", tmp_path / "profile-artifacts", UI_RENDER_MS))
+    assert "valley-etl-validation" in artifacts, artifacts
+    os.killpg(serving.process.pid, signal.SIGTERM)
+    assert serving.process.wait(timeout=STOP_TIMEOUT_SECONDS) == 0, serving.output()
     assert_server_gone(pid, url)

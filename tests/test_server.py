@@ -149,6 +149,17 @@ def assert_published(project: ProjectPaths) -> None:
         assert connection.execute("SELECT count(*) FROM figures").fetchone() == (20,)
 
 
+def test_make_server_points_the_ui_at_its_own_port() -> None:
+    completed = subprocess.run(
+        ["make", "--dry-run", "--always-make", "server", "SERVER_PORT=4311"],
+        cwd=PROJECT_DIR, capture_output=True, text=True, timeout=CLI_TIMEOUT_SECONDS, check=True,
+    )  # fmt: skip
+    server_start = completed.stdout[completed.stdout.index("PREFECT_SERVER_UI_API_URL=") :]
+    assert server_start.startswith("PREFECT_SERVER_UI_API_URL=http://127.0.0.1:4311/api \\\n")
+    assert "prefect server start --host 127.0.0.1 --port 4311 " in server_start
+    assert "VALLEY_PROJECT_DIR" not in completed.stdout and "apt-get" not in completed.stdout
+
+
 def test_deploy_outside_a_checkout_refuses_with_a_message(
     server: tuple[LocalServer, dict[str, str]], tmp_path: Path
 ) -> None:
