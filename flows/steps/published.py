@@ -29,7 +29,7 @@ def descriptor_problems(paths: ProjectPaths) -> list[str]:
     package = paths.package_dir.resolve()
     for resource in resources:
         path = (paths.package_dir / str(resource.get("path", ""))).resolve()
-        name = str(resource.get("path"))
+        name = f"{paths.package_dir.name}/{resource.get('path')}"
         if not path.is_relative_to(package):
             problems.append(f"{paths.descriptor.name} points resource {resource.get('name')} outside the package")
         elif not path.is_file():
