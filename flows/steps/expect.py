@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -119,6 +120,8 @@ class CheckResult:
     severity: str
     success: bool
     message: str
+    # every failing row as {table, key, field}: what a finding's fingerprint is made of
+    failing: list[dict[str, str]] = dataclasses.field(default_factory=list)
 
 
 def read_frames(schemas: dict[str, Schema], data_dir: Path) -> dict[str, Any]:
@@ -173,6 +176,19 @@ def _row_labels(result: dict[str, Any], frame: Any, key: list[str], audit: bool)
         row = int(match[0]) + 2 if len(match) else "?"
         labels.append(f"row {row} ({', '.join(f'{k}={v}' for k, v in keys.items())}){shown}")
     return labels
+
+
+def failing_rows(suite: str, column: str | None, result: dict[str, Any], key: list[str]) -> list[dict[str, str]]:
+    """Each failing row located: an audit frame's own table, key and field; a table suite's key and column."""
+    rows = []
+    for entry in result.get("unexpected_index_list") or []:
+        keys = {k: entry.get(k) for k in key} if isinstance(entry, dict) else {}
+        if key == AUDIT_KEY:
+            rows.append({"table": str(keys.get("table")), "key": str(keys.get("key")), "field": str(keys.get("field"))})
+        else:
+            label = ",".join(f"{k}={v}" for k, v in keys.items())
+            rows.append({"table": suite, "key": label, "field": column or ""})
+    return rows
 
 
 def describe_failure(suite: str, config: Any, result: dict[str, Any], frame: Any, key: list[str]) -> str:
@@ -284,7 +300,10 @@ def run_suites(
             if item.exception_info and item.exception_info.get("raised_exception"):
                 message = f"{name}: {config.type} could not run: {item.exception_info.get('exception_message')}"
             column = config.kwargs.get("column")
-            results.append(CheckResult(name, config.type, column, config.severity.value, bool(item.success), message))
+            failing = [] if item.success else failing_rows(name, column, item.result, keys[name])
+            results.append(
+                CheckResult(name, config.type, column, config.severity.value, bool(item.success), message, failing)
+            )
     return results
 
 
