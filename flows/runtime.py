@@ -126,7 +126,20 @@ def prefect_api() -> Iterator[str]:
         return
     with temporary_server() as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
         mark_dead_runs_crashed(prefect_home())
-        yield api_url
+        try:
+            yield api_url
+        finally:
+            flush_run_logs()
+
+
+def flush_run_logs() -> None:
+    """Send the run's last log lines and events while the temporary server still listens (Prefect would at exit,
+    when the server is gone)."""
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=5)
+    EventsWorker.drain_all(timeout=5)
 
 
 def current_run_id() -> str:

@@ -68,5 +68,5 @@ def test_run_with_a_bad_record_names_file_and_line_and_exits_non_zero(
 def test_run_prints_the_summary(project: ProjectPaths, prefect_api_url: str) -> None:
     completed = valley("--project", str(project.root), "run", api_url=prefect_api_url)
     assert completed.returncode == 0, completed.stderr
-    assert "figures 20" in completed.stdout and "0 failed" in completed.stdout
+    assert "figures 18" in completed.stdout and "0 failed" in completed.stdout
     assert f"warehouse: {project.warehouse}" in completed.stdout

@@ -29,6 +29,13 @@ def valley_release(paths: ProjectPaths) -> subprocess.CompletedProcess[str]:
     )
 
 
+def set_version(paths: ProjectPaths, version: str) -> None:
+    """Releases in these tests start at 0.1.0, whatever the package's own version is."""
+    descriptor = json.loads(paths.descriptor.read_text(encoding="utf-8"))
+    descriptor["version"] = version
+    paths.descriptor.write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def copy_published(published: ProjectPaths, target: Path) -> ProjectPaths:
     shutil.copytree(published.root, target, symlinks=True)
     return ProjectPaths(target)
@@ -36,10 +43,11 @@ def copy_published(published: ProjectPaths, target: Path) -> ProjectPaths:
 
 @pytest.fixture(scope="module")
 def released(published: ProjectPaths, tmp_path_factory: pytest.TempPathFactory) -> ProjectPaths:
-    """A copy of the published project with a validation report, released once through the CLI."""
+    """A copy of the published project whose build recorded a warning, released once through the CLI."""
     paths = copy_published(published, tmp_path_factory.mktemp("released") / "project")
-    (paths.build_dir / "reports").mkdir(parents=True, exist_ok=True)
-    (paths.build_dir / "reports" / "latest.json").write_text(json.dumps(REPORT), encoding="utf-8")
+    set_version(paths, "0.1.0")
+    manifest = json.loads(paths.manifest.read_text(encoding="utf-8"))
+    paths.manifest.write_text(json.dumps({**manifest, "validation": REPORT}), encoding="utf-8")
     completed = valley_release(paths)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith("valley release: 0.1.0 released\n"), completed.stdout
@@ -90,6 +98,7 @@ def test_a_changed_figure_record_shows_in_the_next_release_diff(
     published: ProjectPaths, tmp_path: Path, prefect_api_url: str
 ) -> None:
     paths = copy_published(published, tmp_path / "project")
+    set_version(paths, "0.1.0")
     assert valley_release(paths).returncode == 0
     records = paths.sources_dir / "big-data-valley" / "records" / "figures.yaml"
     old_note = "Stated by General Manager Lu Xiaoling about the company's applications; undated."

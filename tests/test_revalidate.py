@@ -19,16 +19,16 @@ def files(paths: ProjectPaths) -> dict[str, bytes]:
     return {str(p): p.read_bytes() for p in found}
 
 
-def test_an_untouched_publish_passes_with_the_articles_warnings(published_copy: ProjectPaths) -> None:
+def test_an_untouched_publish_passes_with_the_articles_findings_as_info(published_copy: ProjectPaths) -> None:
     before = files(published_copy)
     summary = revalidate(root=str(published_copy.root))
-    assert summary["checks"]["failed"] == 0 and summary["worst_severity"] == "warning"
-    assert len(summary["warnings"]) == 2
+    assert summary["checks"]["failed"] == 0 and summary["worst_severity"] == "info"
+    assert summary["warnings"] == []
     assert files(published_copy) == before
     connection = duckdb.connect(str(published_copy.history), read_only=True)
     flows = connection.execute("SELECT flow, status FROM runs ORDER BY finished_at").fetchall()
     connection.close()
-    assert flows[-1] == ("validate", "warned")
+    assert flows[-1] == ("validate", "passed")
 
 
 def test_a_stale_publish_is_a_warning_in_the_flow_state(published_copy: ProjectPaths) -> None:
@@ -44,10 +44,10 @@ def test_a_tampered_csv_fails_the_flow_saying_what_changed(published_copy: Proje
         revalidate(root=str(published_copy.root))
 
 
-def validate_cli(paths: ProjectPaths, api_url: str) -> subprocess.CompletedProcess[str]:
+def validate_cli(paths: ProjectPaths, api_url: str, *options: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PREFECT_API_URL": api_url}
     return subprocess.run(
-        [str(VALLEY), "--project", str(paths.root), "validate"],
+        [str(VALLEY), "--project", str(paths.root), "validate", *options],
         capture_output=True,
         text=True,
         env=env,
@@ -58,8 +58,10 @@ def validate_cli(paths: ProjectPaths, api_url: str) -> subprocess.CompletedProce
 
 def test_cli_exit_status_reflects_the_worst_severity(published_copy: ProjectPaths, prefect_api_url: str) -> None:
     untouched = validate_cli(published_copy, prefect_api_url)
-    assert untouched.returncode == 2, untouched.stderr
-    assert "2 warned, 0 failed" in untouched.stdout
+    assert untouched.returncode == 0, untouched.stderr
+    assert "0 warned, 0 failed" in untouched.stdout
+    stale = validate_cli(published_copy, prefect_api_url, "--max-age-hours", "0")
+    assert stale.returncode == 2 and "1 warned, 0 failed" in stale.stdout, stale.stdout
     connection = duckdb.connect(str(published_copy.warehouse))
     connection.execute("UPDATE events SET description = 'changed' WHERE event_id = 'big-data-expo-2019'")
     connection.close()

@@ -138,8 +138,8 @@ def test_deployments_run_on_a_server_with_a_process_worker(
         etl = run_deployment(client, "valley-etl/etl", {"root": str(project.root)}, worker)
         assert etl.state_type.value == "COMPLETED", f"{etl.state}\n{worker.read_text()}"
         validate = run_deployment(client, "valley-validate/validate", {"root": str(project.root)}, worker)
-    # this article's two warnings: a completed state named Warned
-    assert (validate.state_type.value, validate.state_name) == ("COMPLETED", "Warned"), worker.read_text()
+    # the article's findings are info now (rounding, inferred periods): a plain Completed, not Warned
+    assert (validate.state_type.value, validate.state_name) == ("COMPLETED", "Completed"), worker.read_text()
     assert_published(project)
 
 

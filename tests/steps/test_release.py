@@ -42,6 +42,7 @@ def republish(paths: ProjectPaths) -> None:
 def publishable(tmp_path: Path) -> ProjectPaths:
     """A project copy in the state a passing `valley run` leaves, made without Prefect or GX (fast)."""
     paths = copy_project(tmp_path / "project")
+    set_version(paths, "0.1.0")  # releases in these tests start at 0.1.0, whatever the package's version is
     staged = stage_package(extract_tables(paths.sources_dir), paths, tmp_path / "staging").parent
     for csv_path in (staged / "data").glob("*.csv"):
         shutil.copyfile(csv_path, paths.data_dir / csv_path.name)
@@ -261,20 +262,25 @@ def test_the_page_says_when_no_validation_report_is_available() -> None:
 
 
 @pytest.mark.parametrize(
-    ("report", "expected"),
+    ("manifest", "expected"),
     [
         (None, None),
-        ({"checks": {"passed": 1}, "warnings": []}, {"checks": {"passed": 1}, "warnings": []}),
-        ({"checks": {"failed": 2}, "warnings": [], "published": False}, None),
+        ({"run_id": "a"}, None),
+        (
+            {"run_id": "a", "validation": {"run_id": "a", "warnings": []}},
+            {"run_id": "a", "warnings": [], "published": True},
+        ),
     ],
 )
-def test_the_release_reads_the_validation_report_of_a_publishing_run_only(
-    tmp_path: Path, report: dict | None, expected: dict | None
+def test_the_release_reads_the_validation_its_build_recorded_whatever_ran_since(
+    tmp_path: Path, manifest: dict | None, expected: dict | None
 ) -> None:
     paths = ProjectPaths(tmp_path)
-    if report is not None:
-        (paths.build_dir / "reports").mkdir(parents=True)
-        (paths.build_dir / "reports" / "latest.json").write_text(json.dumps(report), encoding="utf-8")
+    (paths.build_dir / "reports").mkdir(parents=True)  # a later run's report is not the build's validation
+    (paths.build_dir / "reports" / "latest.json").write_text(json.dumps({"run_id": "b", "warnings": ["x"]}))
+    if manifest is not None:
+        paths.warehouse_dir.mkdir(parents=True)
+        paths.manifest.write_text(json.dumps(manifest), encoding="utf-8")
     assert read_validation_report(paths) == expected
 
 
