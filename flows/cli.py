@@ -309,6 +309,25 @@ def command_release(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def command_publish(arguments: argparse.Namespace) -> int:
+    from flows.steps.distribute import publish_release, resolve_target
+
+    target = resolve_target(arguments.project, arguments.to)
+    done = publish_release(ProjectPaths(arguments.project), target, arguments.release)
+    if done.status == "unchanged":
+        print(
+            f"valley publish: {done.version} is already published at {target} with identical content; nothing changed"
+        )
+        return 0
+    print(
+        f"valley publish: {done.version} published to {target}\n"
+        f"  version:  {target}/v{done.version}/ (descriptor, CSV and Parquet tables, DuckDB file, page, SHA256SUMS)\n"
+        f"  latest:   {target}/latest/ -> v{done.latest}\n"
+        f"  index:    {target}/releases.json ({len(done.versions)} versions), feed {target}/feed.xml"
+    )
+    return 0
+
+
 def command_serve(arguments: argparse.Namespace) -> int:
     configure_offline(arguments.project)
     from flows.serve import Schedule, serve_project
@@ -381,6 +400,12 @@ def build_parser() -> argparse.ArgumentParser:
         "release", help="cut dist/<version>/ from the published package: zip, checksums, diff, page"
     )
     release.set_defaults(handler=command_release)
+    publish = commands.add_parser(
+        "publish", help="put a release where people fetch it: v<version>/, latest/, releases.json, feed.xml"
+    )
+    publish.add_argument("--to", help="a folder or an fsspec URL (default: [tool.valley] publish_to, dist/public)")
+    publish.add_argument("--release", metavar="VERSION", help="the release in dist/ to publish (default: the newest)")
+    publish.set_defaults(handler=command_publish)
     serve = commands.add_parser("serve", help="run both flows on cron schedules, on a local Prefect server it starts")
     serve.add_argument("--etl-cron", help="when the ETL flow runs, cron in UTC (default: [tool.valley] etl_cron)")
     serve.add_argument("--validate-cron", help="when `valley validate` runs (default: [tool.valley] validate_cron)")

@@ -11,6 +11,8 @@ DEFAULTS: dict[str, Any] = {
     # `valley serve` (UTC): the ETL daily at midnight, the re-validation hourly at half past, clear of the ETL
     "etl_cron": "0 0 * * *",
     "validate_cron": "30 * * * *",
+    # `valley publish`: a folder (relative to the project) or any fsspec URL (s3://bucket/valley, ...)
+    "publish_to": "dist/public",
 }
 
 
