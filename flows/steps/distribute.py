@@ -270,7 +270,7 @@ def publish_release(paths: ProjectPaths, to: str, version: str | None = None) ->
         entries = [e for e in index["versions"] if e["version"] != version] + [index_entry(version, files)]
         newest = max((e["version"] for e in entries), key=parse_version)
         test_hook("before", "latest")
-        newest_files = files if newest == version else read_published(target, newest)
+        newest_files = files if newest == version or target.local else read_published(target, newest)
         move_latest(target, newest, newest_files, written)
         target.write_if_changed("feed.xml", format_feed(descriptor, entries), written)
         target.write_if_changed("releases.json", format_index(descriptor, entries), written)
