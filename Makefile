@@ -39,7 +39,7 @@ server: $(STAMP) docs-assets
 	$(BIN)/prefect server start --host 127.0.0.1 --port $(SERVER_PORT) >$(PREFECT_HOME)/server.log 2>&1 & \
 	server=$$!; trap 'kill $$server 2>/dev/null; wait $$server' EXIT; \
 	export PREFECT_API_URL=$(SERVER_API); \
-	$(BIN)/python -m flows.steps.server wait $(SERVER_API) && \
+	$(BIN)/python -m flows.steps.server wait $(SERVER_API) --record $$server && \
 	$(BIN)/prefect work-pool create valley --type process --overwrite && \
 	$(BIN)/prefect --no-prompt deploy --all --prefect-file prefect.yaml && \
 	$(BIN)/prefect worker start --pool valley --type process

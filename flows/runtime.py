@@ -26,6 +26,7 @@ import httpx
 
 from flows.steps.errors import ValleyError
 from flows.steps.published import pid_alive
+from flows.steps.server import recorded_server
 
 SERVER_APP = "prefect.server.api.server:create_app"
 PR_SET_PDEATHSIG = 1
@@ -120,9 +121,12 @@ def prefect_api() -> Iterator[str]:
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     configured = PREFECT_API_URL.value()
-    if configured:
-        mark_dead_runs_crashed(prefect_home())
-        yield str(configured)
+    if not configured and (configured := recorded_server(prefect_home())):
+        print(f"valley: using the project's Prefect server at {configured}", file=sys.stderr)
+    if configured:  # set, or the project's own server (`valley serve`, `make server`) is up: no temporary one
+        with temporary_settings(updates={PREFECT_API_URL: configured}):
+            mark_dead_runs_crashed(prefect_home())
+            yield str(configured)
         return
     with temporary_server() as api_url, temporary_settings(updates={PREFECT_API_URL: api_url}):
         mark_dead_runs_crashed(prefect_home())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import socket
@@ -96,11 +97,37 @@ def start_server(
         if isinstance(error, ValleyError):
             raise ValleyError(f"{error}; the end of its log ({log}):\n{read_log_tail(log)}") from None
         raise
+    record_server(home, server.api_url, process.pid)
     return server
+
+
+RECORD = "project-server.json"
+
+
+def record_server(home: Path, api_url: str, pid: int) -> Path:
+    """Tell later `valley run`/`valley validate` in this project that a server is up (they use it instead of
+    starting a temporary one); a record whose pid is gone or whose server does not answer is ignored."""
+    record = home / RECORD
+    record.write_text(json.dumps({"api_url": api_url, "pid": pid}), encoding="utf-8")
+    return record
+
+
+def recorded_server(home: Path) -> str | None:
+    """The API of the project's running server, when one is recorded, alive and healthy."""
+    try:
+        entry = json.loads((home / RECORD).read_text(encoding="utf-8"))
+        os.kill(int(entry["pid"]), 0)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return str(entry["api_url"]) if is_healthy(str(entry["api_url"])) else None
 
 
 def stop_server(server: LocalServer, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
     """SIGTERM the server's process group; SIGKILL it if the server has not exited after `timeout`."""
+    record = server.log.parent / RECORD
+    with suppress(OSError, ValueError):
+        if json.loads(record.read_text(encoding="utf-8")).get("pid") == server.process.pid:
+            record.unlink()
     with suppress(ProcessLookupError):
         os.killpg(server.process.pid, signal.SIGTERM)
     try:
@@ -127,12 +154,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["wait"])
     parser.add_argument("api_url", help="for example http://127.0.0.1:4200/api")
     parser.add_argument("--timeout", type=float, default=STARTUP_TIMEOUT_SECONDS)
+    parser.add_argument("--record", type=int, metavar="PID", help="record the server (its pid) for `valley run`")
     arguments = parser.parse_args(argv)
     try:
         wait_for_health(arguments.api_url.rstrip("/"), arguments.timeout)
     except ValleyError as error:
         print(error, file=sys.stderr)
         return 1
+    if arguments.record:
+        record_server(Path(os.environ.get("PREFECT_HOME", ".prefect")), arguments.api_url.rstrip("/"), arguments.record)
     return 0
 
 
