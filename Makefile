@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS ?= 180
 
-.PHONY: run serve server release docs-assets test check lint typecheck pytest validate-package bench clean
+.PHONY: crash-campaign run serve server release docs-assets test check lint typecheck pytest validate-package bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ validate-package: $(STAMP)
 # measurements, not tests: stage timings on the article and at 100,000 rows
 bench: $(STAMP)
 	$(BIN)/python -m flows.bench
+
+# kill -9 `valley run` at 30 random instants and race 4 runs, `valley validate` after each (minutes; not in `make test`)
+crash-campaign: $(STAMP)
+	$(BIN)/python -m tests.crash_campaign
 
 clean:
 	rm -rf $(VENV) build .prefect warehouse/*.duckdb
