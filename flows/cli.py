@@ -188,6 +188,7 @@ def format_summary(summary: dict[str, Any]) -> str:
     ]
     lines += [f"  repaired:  {problem}: republished" for problem in summary.get("repaired", [])]
     lines += [f"  warning:   {message}" for message in summary["warnings"]]
+    lines += finding_lines(summary)
     changed = [path for path in summary["changed"] if not path.endswith(".duckdb")]
     lines.append(f"  changed:   {', '.join(changed) if changed else 'no package file changed'}")
     lines.append(f"  report:    {summary['report']}")
@@ -240,11 +241,67 @@ def command_validate(arguments: argparse.Namespace) -> int:
     with prefect_api():
         summary = cast(dict[str, Any], revalidate(root=str(arguments.project), max_age_hours=max_age))
     checks = summary["checks"]
-    print(f"valley validate: {summary['worst_severity'] or 'passed'}")
+    new_warnings = summary.get("new_warnings", summary["warnings"])
+    headline = summary["worst_severity"] or "passed"
+    if headline == "warning" and not new_warnings:
+        headline = "passed (every warning is accepted)"
+    print(f"valley validate: {headline}")
     print(f"  checks:    {checks['passed']} passed, {checks['warned']} warned, {checks['failed']} failed")
     print("\n".join(f"  warning:   {message}" for message in summary["warnings"]) or "  warnings:  none")
+    print("\n".join(finding_lines(summary)))
     print(f"  report:    {summary['report']}")
-    return EXIT_WARNED if summary["worst_severity"] == "warning" else 0
+    # exit status follows new findings only: 2 on a new warning (a critical failure raised: 1)
+    return EXIT_WARNED if new_warnings else 0
+
+
+SHOWN_FINDINGS = 20
+
+
+def finding_lines(summary: dict[str, Any]) -> list[str]:
+    """The run's findings by class: counts, then each new finding and each stale acceptance, with fingerprints."""
+    from flows.steps.findings import RESOLVED, describe, new_of, summary_line
+
+    if not summary.get("finding_counts"):
+        return []
+    lines = [f"  findings:  {summary_line(summary).removeprefix('Findings: ').removesuffix('.')}"]
+    listed = [("new", row) for row in new_of(summary["findings"])]
+    listed += [("resolved", row) for row in summary.get("resolved", []) if row["class"] == RESOLVED]
+    lines += [f"  {label + ':':<10} {describe(row)}" for label, row in listed[:SHOWN_FINDINGS]]
+    if len(listed) > SHOWN_FINDINGS:
+        lines.append(f"  ...        and {len(listed) - SHOWN_FINDINGS} more in the report")
+    if any(label == "new" and row["severity"] != "critical" for label, row in listed):
+        lines.append('  accept:    valley accept FINGERPRINT --reason "..." (after review; see README, Known findings)')
+    return lines
+
+
+def command_accept(arguments: argparse.Namespace) -> int:
+    """Add a finding of the latest report to expectations/accepted.yaml, with the reason and optional expiry."""
+    import datetime as dt
+    import json
+
+    from flows.steps.findings import accept, accepted_path, describe
+
+    latest = ProjectPaths(arguments.project).build_dir / "reports" / "latest.json"
+    try:
+        report = json.loads(latest.read_text(encoding="utf-8")) if latest.is_file() else None
+    except (OSError, ValueError) as error:
+        raise ValleyError(f"cannot read the latest report {latest} ({error}): run `valley validate` again.") from None
+    path = accepted_path(arguments.project)
+    today = dt.datetime.now(dt.UTC).date()
+    finding = accept(path, report, arguments.fingerprint, arguments.reason, today, arguments.expires)
+    until = f", until {arguments.expires}" if arguments.expires else ""
+    print(f"valley accept: {describe({**finding, 'note': None})} accepted{until}")
+    print(f"  file:      {path} (review and commit it)")
+    return 0
+
+
+def iso_date(text: str) -> Any:
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, not {text!r}") from None
 
 
 def read_sql(arguments: argparse.Namespace) -> str:
@@ -400,6 +457,13 @@ def build_parser() -> argparse.ArgumentParser:
         "release", help="cut dist/<version>/ from the published package: zip, checksums, diff, page"
     )
     release.set_defaults(handler=command_release)
+    accept = commands.add_parser(
+        "accept", help="accept a warning or info finding of the latest report (expectations/accepted.yaml)"
+    )
+    accept.add_argument("fingerprint", help="the finding's fingerprint, as `valley run` or `valley validate` print it")
+    accept.add_argument("--reason", required=True, help="why the finding is accepted (kept in the file)")
+    accept.add_argument("--expires", type=iso_date, help="YYYY-MM-DD: after this day the finding counts as new")
+    accept.set_defaults(handler=command_accept)
     publish = commands.add_parser(
         "publish", help="put a release where people fetch it: v<version>/, latest/, releases.json, feed.xml"
     )

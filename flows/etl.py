@@ -16,6 +16,7 @@ from prefect.states import State
 from flows.runtime import current_run_id, track_flow_run
 from flows.steps.expect import write_suites
 from flows.steps.extract import extract_folder, list_sources, merge_tables
+from flows.steps.findings import accepted_path, load_accepted
 from flows.steps.inputs import changed_stages, stage_keys
 from flows.steps.package import read_schemas, stage_package
 from flows.steps.paths import ProjectPaths
@@ -112,6 +113,7 @@ def unchanged(paths: ProjectPaths, run_id: str, started_at: dt.datetime) -> dict
 
 def run_pipeline(paths: ProjectPaths, started_at: dt.datetime) -> dict[str, Any]:
     run_id = current_run_id()
+    accepted = load_accepted(accepted_path(paths.root))  # a bad entry stops the run at once, at its line
     previous = read_manifest(paths).get("keys", {})
     paths.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=paths.build_dir))
@@ -120,7 +122,7 @@ def run_pipeline(paths: ProjectPaths, started_at: dt.datetime) -> dict[str, Any]
         staged = package(tables, paths, staging)
         report = validate(staged, paths)
         keys = stage_keys(paths, staged.expectations_dir)
-        document = build_report(report, "etl", started_at, published=False, run_id=run_id)
+        document = build_report(report, "etl", started_at, published=False, run_id=run_id, accepted=accepted)
         try:
             raise_if_blocking(report)
             record = {"run_id": run_id, "keys": keys, "published_at": now().isoformat(),
@@ -138,6 +140,9 @@ def run_pipeline(paths: ProjectPaths, started_at: dt.datetime) -> dict[str, Any]
         "tables": {name: len(rows) for name, rows in tables.items()},
         "checks": report.counts,
         "warnings": report.warnings,
+        "finding_counts": document["finding_counts"],
+        "findings": document["findings"],
+        "resolved": document["resolved"],
         "changed_stages": changed_stages(previous, keys),
         "input_key": keys["publish"],
         "warehouse": str(paths.warehouse),

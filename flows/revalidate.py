@@ -14,6 +14,7 @@ from flows.runtime import current_run_id, track_flow_run
 from flows.steps.audit import AUDIT_COLUMNS, AUDIT_KEY
 from flows.steps.errors import ValleyError
 from flows.steps.expect import frames_of, run_suites, suite_path
+from flows.steps.findings import accepted_path, load_accepted
 from flows.steps.integrity import audit_freshness, audit_integrity, read_warehouse_frames
 from flows.steps.package import read_schemas
 from flows.steps.paths import ProjectPaths
@@ -56,17 +57,22 @@ def revalidate(root: str | None = None, max_age_hours: float = DEFAULT_MAX_AGE_H
     paths = ProjectPaths(Path(root)) if root else ProjectPaths()
     started_at = now()
     with track_flow_run():
+        accepted = load_accepted(accepted_path(paths.root))
         build_run_id = read_manifest(paths).get("run_id")
         report = check_published(paths, max_age_hours)
-        document = build_report(report, "validate", started_at, False, current_run_id(), build_run_id)
+        document = build_report(report, "validate", started_at, False, current_run_id(), build_run_id, accepted)
         document = record_results(report, document, paths)
     summary = {
         "checks": report.counts,
         "worst_severity": report.worst_severity,
         "warnings": report.warnings,
         "report": document["report_path"],
+        "finding_counts": document["finding_counts"],
+        "findings": document["findings"],
+        "resolved": document["resolved"],
+        "new_warnings": document["new_warnings"],
     }
     raise_if_blocking(report, "the published outputs no longer pass (they were left as they are)")
-    if report.worst_severity == "warning":
-        return Completed(name="Warned", message=f"{len(report.warnings)} warning(s)", data=summary)
+    if document["new_warnings"]:  # accepted warnings do not warn
+        return Completed(name="Warned", message=f"{len(document['new_warnings'])} new warning(s)", data=summary)
     return summary

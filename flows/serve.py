@@ -16,6 +16,7 @@ from prefect.runner import Runner
 from prefect.server.schemas.schedules import CronSchedule
 from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
+from flows.alerts import alert_address, ensure_alerts
 from flows.etl import etl
 from flows.revalidate import revalidate
 from flows.steps.errors import ValleyError
@@ -72,8 +73,8 @@ async def build_deployments(
     ]
 
 
-def format_start(server: LocalServer, schedules: dict[str, str], for_seconds: float | None) -> str:
-    """What `valley serve` prints once it serves: where the server is, and when each deployment runs next."""
+def format_start(server: LocalServer, schedules: dict[str, str], for_seconds: float | None, alerts: str = "off") -> str:
+    """What `valley serve` prints once it serves: where the server is, when each deployment runs next, alerts."""
     lines = [
         f"valley serve: serving {len(schedules)} deployments on a local Prefect server",
         f"  server:    {server.url} (UI and API; pid {server.process.pid}; log {server.log})",
@@ -81,6 +82,7 @@ def format_start(server: LocalServer, schedules: dict[str, str], for_seconds: fl
     for name, cron in schedules.items():
         times = ", ".join(f"{time:%Y-%m-%d %H:%M} {TIMEZONE}" for time in next_run_times(cron))
         lines.append(f"  {name}: cron '{cron}', next runs {times}")
+    lines.append(f"  alerts:    {alerts}")
     lines.append(f"  stopping:  after {for_seconds:g} s" if for_seconds is not None else "  stopping:  Ctrl-C")
     return "\n".join(lines)
 
@@ -125,6 +127,7 @@ def serve_project(
     """Start a local server under PREFECT_HOME, serve both flows on it, and stop the server however serving ends."""
     for schedule in (etl_schedule, validate_schedule):
         check_cron(schedule)
+    address = alert_address(root)  # a bad address stops here, before anything starts
     deployments = asyncio.run(build_deployments(root, etl_schedule, validate_schedule, max_age_hours))
     schedules = {
         f"{etl.name}/{ETL_DEPLOYMENT}": etl_schedule.cron,
@@ -134,11 +137,12 @@ def serve_project(
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         with running_server(Path(PREFECT_HOME.value())) as server:
-            start_message = format_start(server, schedules, for_seconds)
             # flow runs are child processes: they find the server through the environment
             os.environ["PREFECT_API_URL"] = server.api_url
             try:
                 with temporary_settings(updates={PREFECT_API_URL: server.api_url}):
+                    alerts = ensure_alerts(address, max_age_hours)
+                    start_message = format_start(server, schedules, for_seconds, alerts.line())
                     asyncio.run(serve_deployments(deployments, start_message, for_seconds))
             finally:
                 # the server is stopped next: a second Ctrl-C must not cut that short and leave it running

@@ -8,6 +8,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from flows.alerts import emit_new_findings
 from flows.steps.docs import build_data_docs
 from flows.steps.paths import ProjectPaths
 from flows.steps.quality import append_history, render_markdown, write_report
@@ -37,4 +38,5 @@ def record_results(report: ValidationReport, document: dict[str, Any], paths: Pr
     docs = build_data_docs(report.outcomes, document, paths.data_docs_dir, paths.vendor_dir)
     log_findings(document)
     create_markdown_artifact(markdown=render_markdown(document), key=f"valley-{document['flow']}-validation")
+    emit_new_findings(document)  # last, so a retry of this task does not emit them twice
     return {**document, "report_path": str(report_path), "data_docs": str(docs)}

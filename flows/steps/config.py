@@ -11,6 +11,9 @@ DEFAULTS: dict[str, Any] = {
     # `valley serve` (UTC): the ETL daily at midnight, the re-validation hourly at half past, clear of the ETL
     "etl_cron": "0 0 * * *",
     "validate_cron": "30 * * * *",
+    # where `valley serve` and `make server` send alerts (a webhook URL); empty: alerts off. The environment
+    # variable VALLEY_ALERT_WEBHOOK wins over it
+    "alert_webhook": "",
     # `valley publish`: a folder (relative to the project) or any fsspec URL (s3://bucket/valley, ...)
     "publish_to": "dist/public",
 }

@@ -22,6 +22,7 @@ from flows.steps.docs_assets import (
     local_path,
     package_folder,
 )
+from flows.steps.findings import findings_html
 
 _URL = r"""(["'])(?:https?:)?//[^"']*\1"""
 _EXTERNAL_SCRIPT = re.compile(rf"<script\b[^>]*\bsrc={_URL}[^>]*>\s*</script>\s*", re.IGNORECASE)
@@ -84,6 +85,7 @@ def render_index(document: dict[str, Any], suites: dict[str, tuple[int, int]]) -
 {counts["failed"]} failed, {counts["info"]} info. Published: {"yes" if document["published"] else "no"}.</p>
 {items("Blocking failures", document["failures"])}{items("Warnings", document["warnings"])}
 {items("Info", document["info"])}
+{findings_html(document)}
 <h2 class="h4 mt-4">Suites</h2>
 <table class="table table-sm" id="suites"><thead><tr><th>suite</th><th>passed</th><th>failed</th></tr></thead>
 <tbody>{rows}</tbody></table>

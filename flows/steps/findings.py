@@ -255,7 +255,8 @@ def new_of(rows: Iterable[dict[str, Any]], severity: str | None = None) -> list[
 def describe(row: dict[str, Any]) -> str:
     """One line for a classified finding: severity, fingerprint, where, and the note."""
     where = f"{row['table']} row '{row['key']}' field '{row['field']}'" if row["key"] else f"{row['table']}"
-    head = f"{row['severity'] or 'accepted'} {row['fingerprint']} {row['suite']}/{row['check']}: {where}"
+    severity = f"{row['severity']} " if row.get("severity") else ""
+    head = f"{severity}{row['fingerprint']} {row['suite']}/{row['check']}: {where}"
     return head + (f" ({row['note']})" if row.get("note") else "")
 
 

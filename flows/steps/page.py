@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from flows.steps.findings import findings_html
 from flows.steps.package import file_digest
 
 Row = dict[str, str]
@@ -135,12 +136,15 @@ def section_validation(report: dict[str, Any] | None) -> str:
         checks = report.get("checks", {})
         warnings = [str(message) for message in report.get("warnings", [])]
         status = "failed" if checks.get("failed") else "warned" if warnings or checks.get("warned") else "passed"
+        if "finding_counts" in report:  # a report that classifies its findings: only new warnings warn
+            status = str(report.get("status", status))
         body = (
             f"<p>{checks.get('passed', 0)} passed, {checks.get('warned', 0)} warned, {checks.get('failed', 0)} failed"
             " (frictionless and Great Expectations checks of the run that published this package).</p>"
         )
         if warnings:
             body += '<ul class="warnings">' + "".join(f"<li>{html.escape(w)}</li>" for w in warnings) + "</ul>"
+        body += findings_html(report, "h3")  # new, accepted and resolved findings of that run
     return (
         f'<section id="validation" class="status status-{status}"><h2>Validation: {status}</h2>'
         "<p>Released only from a published package whose every blocking check passed; hashes and warehouse row "

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,15 @@ from typing import Any
 import duckdb
 from filelock import FileLock
 
+from flows.steps.findings import (
+    Entry,
+    classify,
+    counts_by_class,
+    describe,
+    findings_markdown,
+    findings_of,
+    new_of,
+)
 from flows.steps.paths import ProjectPaths
 from flows.steps.validate import ValidationReport
 from flows.steps.warehouse import STORAGE_VERSION
@@ -30,6 +40,15 @@ HISTORY_DDL = [
         run_id VARCHAR NOT NULL REFERENCES runs (run_id), check_index INTEGER NOT NULL, suite VARCHAR NOT NULL,
         expectation VARCHAR NOT NULL, column_name VARCHAR, severity VARCHAR NOT NULL, success BOOLEAN NOT NULL,
         message VARCHAR, checked_at TIMESTAMP NOT NULL, PRIMARY KEY (run_id, check_index))""",
+    # added with accepted findings: each run's findings (failing rows of warning, info or critical checks) and
+    # the accepted entries that no longer occur, classified new, accepted or resolved
+    """CREATE TABLE IF NOT EXISTS findings (
+        run_id VARCHAR NOT NULL REFERENCES runs (run_id), fingerprint VARCHAR NOT NULL, suite VARCHAR NOT NULL,
+        check_name VARCHAR NOT NULL, table_name VARCHAR NOT NULL, key VARCHAR NOT NULL, field VARCHAR NOT NULL,
+        severity VARCHAR, class VARCHAR NOT NULL, note VARCHAR, PRIMARY KEY (run_id, fingerprint))""",
+    "COMMENT ON TABLE findings IS 'Every finding of every run by its fingerprint (suite, check, table, key, "
+    "field), classified: new, accepted (listed in expectations/accepted.yaml), or resolved (accepted but no longer "
+    "occurring: a stale entry).'",
     "COMMENT ON TABLE runs IS 'One row per run (ETL or scheduled re-validation), newest last; run_id is the Prefect "
     "flow-run id. status: passed, warned, failed, or unchanged (an ETL run that verified nothing changed).'",
     "COMMENT ON TABLE results IS 'Every expectation of every run: suite, severity, outcome, and for a failure "
@@ -53,22 +72,34 @@ def build_report(
     published: bool,
     run_id: str | None = None,
     build_run_id: str | None = None,
+    accepted: Sequence[Entry] = (),
 ) -> dict[str, Any]:
-    """The JSON document for one run: counts, warnings, failures and every check."""
+    """The JSON document for one run: counts, warnings, failures, every check, and every finding classified as
+    new, accepted or resolved against the accepted findings. The status follows new findings only."""
+    results = [asdict(check) for check in report.checks]
+    classified = classify(findings_of(results), accepted, {check.suite for check in report.checks}, now().date())
+    new_warnings = new_of(classified["findings"], "warning")
+    status = status_of(report)
+    if status == "warned" and not new_warnings:
+        status = "passed"  # every warning is accepted
     return {
         "run_id": run_id or uuid.uuid4().hex,
         "build_run_id": build_run_id or (run_id if published else None),
         "flow": flow,
         "started_at": started_at.isoformat(),
         "finished_at": now().isoformat(),
-        "status": status_of(report),
+        "status": status,
         "worst_severity": report.worst_severity,
         "published": published,
         "checks": report.counts,
         "warnings": report.warnings,
         "failures": report.blocking,
         "info": [check.message for check in report.failed("info")],
-        "results": [asdict(check) for check in report.checks],
+        "findings": classified["findings"],
+        "resolved": classified["resolved"],
+        "finding_counts": counts_by_class(classified),
+        "new_warnings": [describe(row) for row in new_warnings],
+        "results": results,
     }
 
 
@@ -115,6 +146,7 @@ def append_history(document: dict[str, Any], report_path: Path, paths: ProjectPa
                 connection.execute(statement)
             counts = document["checks"]
             # a retried task writes the same run again: replace it rather than add a second copy
+            connection.execute("DELETE FROM findings WHERE run_id = ?", [document["run_id"]])
             connection.execute("DELETE FROM results WHERE run_id = ?", [document["run_id"]])
             connection.execute("DELETE FROM runs WHERE run_id = ?", [document["run_id"]])
             connection.execute(
@@ -129,6 +161,11 @@ def append_history(document: dict[str, Any], report_path: Path, paths: ProjectPa
                        for index, r in enumerate(document["results"])]  # fmt: skip
             if results:  # a run that found nothing to do checked nothing
                 connection.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", results)
+            findings = [[document["run_id"], f["fingerprint"], f["suite"], f["check"], f["table"], f["key"], f["field"],
+                         f["severity"], f["class"], f["note"]]
+                        for f in document.get("findings", []) + document.get("resolved", [])]  # fmt: skip
+            if findings:
+                connection.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
             connection.execute("CHECKPOINT quality")
             connection.execute("USE memory")
             connection.execute("DETACH quality")
@@ -170,4 +207,5 @@ def render_markdown(document: dict[str, Any]) -> str:
     for title, items in sections:
         if items:
             lines += ["", f"## {title}", ""] + [f"- {item}" for item in items]
+    lines += findings_markdown(document)
     return "\n".join(lines) + "\n"
