@@ -1,7 +1,8 @@
-"""Audit frames: checks a Table Schema cannot state (evidence, consistency, plausibility, coverage) as rows.
+"""The facts SQL cannot establish, computed in Python: the evidence offsets and every re-parse of a text with
+the number parser (figures, periods, changes, the numbers in each snapshot).
 
-Each frame has the key columns table, key, field (which row and field of which table a check is about)
-and one boolean or numeric column per check; the suites in expectations/ grade those columns.
+The rules that judge these facts are SQL in expectations/ (see flows/steps/rules.py); evidence rows have the
+key columns table, key, field (which row and field of which table a check is about).
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flows.steps.consistency import audit_corroborations, audit_figure_pairs, audit_year_on_year
 from flows.steps.numbers import (
     FigureParseError,
     find_number_spans,
     parse_change,
+    parse_change_quantity,
     parse_deadline,
     parse_figure,
     parse_year,
@@ -35,22 +36,11 @@ SPANS = {
     "slogans": ("text",),
     "excluded_numbers": ("number_text",),
 }
-# columns of each audit frame, so an empty frame still has them
+# columns of each fact table and audit frame, so an empty one still has them
 AUDIT_COLUMNS = {
     "evidence": [*AUDIT_KEY, "found", "reparsed"],
-    "year_on_year": [*AUDIT_KEY, "stated", "computed", "previous_key", "finding", "detail"],
-    "figure_pairs": [*AUDIT_KEY, "other_key", "value_matches", "unit_matches", "finding", "detail"],
-    "corroboration": [*AUDIT_KEY, "agrees", "stored_matches", "detail"],
-    "plausibility": [
-        *AUDIT_KEY,
-        "non_negative",
-        "whole_count",
-        "percent_in_range",
-        "in_time_frame",
-        "change_in_range",
-        "dated",
-    ],
-    "coverage": [*AUDIT_KEY, "number", "line", "accounted"],
+    "text_numbers": ["source_id", "offset", "number", "line"],
+    "change_intervals": ["table", "key", "low", "high", "parsed"],
     "integrity": [*AUDIT_KEY, "matches", "detail"],
     "freshness": [*AUDIT_KEY, "matches", "detail"],
 }
@@ -153,61 +143,34 @@ def audit_evidence(tables: Tables, texts: dict[str, str], keys: dict[str, list[s
     return out
 
 
-def audit_plausibility(tables: Tables) -> list[Row]:
-    """Counts whole, values non-negative, percentages in range, periods inside the article's time frame."""
-    frames = {row["source_id"]: row for row in tables.get("sources", [])}
+def text_numbers(texts: dict[str, str]) -> list[Row]:
+    """Every number each snapshot holds today (digits or words), with its offset and line: coverage's facts."""
+    return [
+        {"source_id": source_id, "offset": start, "number": number, "line": text.count("\n", 0, start) + 1}
+        for source_id, text in sorted(texts.items())
+        for start, _, number in find_number_spans(text)
+    ]
+
+
+def change_intervals(tables: Tables) -> list[Row]:
+    """Each stated change's interval as the number parser reads it (figures and corroborations)."""
     out = []
-    for row in tables.get("figures", []):
-        value, key = float(row["value"]), row["figure_id"]
-        out.append({
-            "table": "figures", "key": key, "field": "value", "non_negative": value >= 0,
-            "whole_count": value.is_integer() if row["unit"] == "count" else None,
-            "percent_in_range": 0 <= value <= 100 if row["unit"] == "percent" else None,
-            "in_time_frame": None, "change_in_range": None, "dated": row["period"] is not None,
-        })  # fmt: skip
-        source = frames.get(row["source_id"], {})
-        if row["period"] is not None:
-            start, end = source.get("time_frame_start"), source.get("time_frame_end")
-            inside = start is not None and end is not None and int(start) <= int(row["period"]) <= int(end)
-            out.append(_plausibility_row(key, "period", in_time_frame=inside))
-        if row["change_percent"] is not None:
-            out.append(
-                _plausibility_row(key, "change_percent", change_in_range=-50 <= float(row["change_percent"]) <= 100)
-            )
+    for table, key in (("figures", "figure_id"), ("corroborations", "corroboration_id")):
+        for row in tables.get(table, []):
+            if not row.get("change_text"):
+                continue
+            change, ok = _attempt(parse_change_quantity, row["change_text"])
+            low, high = (change.low, change.high) if ok else (None, None)
+            out.append({"table": table, "key": row[key], "low": low, "high": high, "parsed": ok})
     return out
 
 
-def _plausibility_row(key: str, field: str, **checks: bool) -> Row:
-    row: Row = {"table": "figures", "key": key, "field": field, "non_negative": None, "whole_count": None}
-    return {**row, "percent_in_range": None, "in_time_frame": None, "change_in_range": None, "dated": None, **checks}
-
-
-def audit_coverage(tables: Tables, texts: dict[str, str]) -> list[Row]:
-    """Every number the source text holds today is listed in number_mentions and accounted for."""
-    listed = {
-        (row["source_id"], int(row["offset"])): row["accounted_by_table"] is not None
-        for row in tables.get("number_mentions", [])
-    }
-    out = []
-    for source_id, text in sorted(texts.items()):
-        for start, _, number in find_number_spans(text):
-            out.append({
-                "table": "number_mentions", "key": f"{source_id}/{start}", "field": "accounted_by_id",
-                "number": number, "line": text.count("\n", 0, start) + 1,
-                "accounted": listed.get((source_id, start), False),
-            })  # fmt: skip
-    return out
-
-
-def build_audits(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]]) -> dict[str, list[Row]]:
-    """Every audit frame, by the name of the suite that grades it."""
+def build_facts(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]]) -> dict[str, list[Row]]:
+    """The facts only Python can establish, as tables the rules in expectations/ query beside the data."""
     return {
         "evidence": audit_evidence(tables, texts, keys),
-        "year_on_year": audit_year_on_year(tables),
-        "figure_pairs": audit_figure_pairs(tables),
-        "corroboration": audit_corroborations(tables),
-        "plausibility": audit_plausibility(tables),
-        "coverage": audit_coverage(tables, texts),
+        "text_numbers": text_numbers(texts),
+        "change_intervals": change_intervals(tables),
     }
 
 

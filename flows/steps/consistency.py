@@ -1,171 +1,185 @@
-"""Consistency audits that weigh precision and period basis: year-on-year changes, figures stated twice, and
-independent sources. Each finding row says its basis, and its `finding` value decides its severity:
-a disagreement no reading explains is a warning only when every period involved is stated; one that rounding
-explains, or that rests on an inferred period, is info."""
+"""Consistency findings as DuckDB views, weighing precision and period basis: figures stated twice, year-on-year
+changes, and independent sources. Each row says its basis, and its `finding` decides its severity (the suites in
+expectations/ say which): a disagreement no reading explains is a warning only when every period involved is
+stated; one that rounding explains, or that rests on an inferred period, is info.
+
+Pairs are found by joins on equal keys, never by comparing every figure with every other.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+# relative slack when comparing an implied value with a bound (floating point, not precision): 1e-9
+MACROS = [
+    # is v inside [low, high], an empty bound being open, with floating-point slack
+    """CREATE OR REPLACE MACRO inside(v, low, high) AS
+        (low IS NULL OR low - abs(v) * 1e-9 <= v) AND (high IS NULL OR v <= high + abs(v) * 1e-9)""",
+    # do [low_a, high_a] and [low_b, high_b] meet? an empty high bound is open
+    """CREATE OR REPLACE MACRO overlap(low_a, high_a, low_b, high_b) AS
+        (high_b IS NULL OR low_a <= high_b) AND (high_a IS NULL OR low_b <= high_a)""",
+    # '2017 stated', 'undated none'
+    """CREATE OR REPLACE MACRO period_of(period, basis) AS
+        coalesce(CAST(period AS VARCHAR), 'undated') || ' ' || basis""",
+    # 97920000000 CNY -> '97.9 billion'; 25.04 percent -> '25.0%'; counts with separators
+    """CREATE OR REPLACE MACRO describe_amount(v, unit) AS CASE
+        WHEN unit = 'percent' THEN format('{:.1f}%', v)
+        WHEN abs(v) >= 1e12 THEN format('{:.1f} trillion', v / 1e12)
+        WHEN abs(v) >= 1e9 THEN format('{:.1f} billion', v / 1e9)
+        WHEN abs(v) >= 1e6 THEN format('{:.1f} million', v / 1e6)
+        ELSE format('{:,.1f}', v) END""",
+    """CREATE OR REPLACE MACRO bound(v) AS CASE WHEN v IS NULL THEN 'open' ELSE format('{:g}', v) END""",
+]
 
-from flows.steps.corroborate import claim_of, disagreements
-from flows.steps.numbers import FigureParseError, parse_change_quantity, within
-from flows.steps.periods import STATED
+FIGURE_PAIRS = """
+CREATE OR REPLACE VIEW figure_pairs AS
+WITH restatements AS (
+    SELECT restatement.figure_id AS key, 'same_as' AS field, main.figure_id AS other_key,
+        restatement.value = main.value AS value_matches,
+        restatement.unit IS NOT DISTINCT FROM main.unit
+            AND restatement.subject_id IS NOT DISTINCT FROM main.subject_id
+            AND restatement.measure IS NOT DISTINCT FROM main.measure AS unit_matches,
+        restatement.period IS NOT NULL AND restatement.period IS DISTINCT FROM main.period AS clash,
+        'other_period' AS clash_name, restatement AS one, main AS other,
+        format('restates {}: value {} vs {}, periods: {}, {}', main.figure_id, CAST(restatement.value AS VARCHAR),
+            CAST(main.value AS VARCHAR), period_of(restatement.period, restatement.period_basis),
+            period_of(main.period, main.period_basis)) AS detail
+    FROM figures AS restatement
+    JOIN figures AS main ON main.figure_id = restatement.same_as
+),
+mains AS (
+    SELECT * FROM figures WHERE same_as IS NULL
+),
+unlinked AS (
+    SELECT later.figure_id AS key,
+        CASE WHEN earlier.period IS NOT DISTINCT FROM later.period THEN 'value' ELSE 'period' END AS field,
+        earlier.figure_id AS other_key, NULL::BOOLEAN AS value_matches, NULL::BOOLEAN AS unit_matches,
+        true AS clash, 'unlinked' AS clash_name, later AS one, earlier AS other,
+        format('{} stated as {} and as {} without a same_as link; periods: {}, {}', later.figure_text,
+            later.figure_id, earlier.figure_id, period_of(later.period, later.period_basis),
+            period_of(earlier.period, earlier.period_basis)) AS detail
+    FROM mains AS earlier
+    JOIN mains AS later
+        ON later.subject_id = earlier.subject_id AND later.measure = earlier.measure
+        AND later.unit = earlier.unit AND later.value = earlier.value AND later.figure_id > earlier.figure_id
+),
+pairs AS (
+    SELECT * FROM restatements UNION ALL SELECT * FROM unlinked
+)
+SELECT 'figures' AS "table", key, field, other_key, value_matches, unit_matches,
+    CASE
+        WHEN NOT clash THEN 'agrees'
+        WHEN (one.period IS NOT NULL AND one.period_basis <> 'stated')
+            OR (other.period IS NOT NULL AND other.period_basis <> 'stated') THEN clash_name || '_inferred_period'
+        ELSE clash_name
+    END AS finding,
+    detail
+FROM pairs
+"""
 
-Row = dict[str, Any]
-Tables = dict[str, list[Row]]
-# relative tolerance when comparing an implied value with a bound (floating point, not precision)
-EPSILON = 1e-9
+YEAR_ON_YEAR = """
+CREATE OR REPLACE VIEW year_on_year AS
+WITH mains AS (
+    SELECT * FROM figures WHERE same_as IS NULL AND period IS NOT NULL
+),
+changes AS (
+    SELECT current.change_percent AS stated, (current.value / previous.value - 1) * 100 AS computed,
+        coalesce(interval.parsed AND inside((current.value / previous.value - 1) * 100, interval.low, interval.high),
+            false) AS as_stated,
+        current.value / (1 + current.change_percent / 100) AS implied_previous,
+        previous.value * (1 + current.change_percent / 100) AS implied_current,
+        previous, current
+    FROM mains AS current
+    JOIN mains AS previous
+        ON previous.subject_id = current.subject_id AND previous.measure = current.measure
+        AND previous.period = current.period - 1 AND previous.value <> 0
+    LEFT JOIN change_intervals AS interval ON interval."table" = 'figures' AND interval.key = current.figure_id
+    WHERE current.change_percent IS NOT NULL
+),
+readings AS (  -- one round figure rounded, the others as stated: the readings that agree, roundest first
+    SELECT *,
+        CASE WHEN previous.qualifier = 'exact' AND previous.rounding_step > 0
+            AND inside(implied_previous, previous.value_low, previous.value_high)
+            THEN format('{} is rounded (implied {})', previous.figure_text,
+                describe_amount(implied_previous, previous.unit)) END AS previous_reading,
+        CASE WHEN current.qualifier = 'exact' AND current.rounding_step > 0
+            AND inside(implied_current, current.value_low, current.value_high)
+            THEN format('{} is rounded (implied {})', current.figure_text,
+                describe_amount(implied_current, current.unit)) END AS current_reading,
+        previous.rounding_step / previous.value >= current.rounding_step / nullif(current.value, 0) AS previous_first
+    FROM changes
+),
+judged AS (
+    SELECT *,
+        CASE WHEN NOT as_stated THEN nullif(CASE WHEN previous_first
+            THEN concat_ws(' or if ', previous_reading, current_reading)
+            ELSE concat_ws(' or if ', current_reading, previous_reading) END, '') END AS reading,
+        previous.period_basis <> 'stated' OR current.period_basis <> 'stated' AS inferred
+    FROM readings
+)
+SELECT 'figures' AS "table", current.figure_id AS key, 'change_percent' AS field, stated,
+    round(computed, 3) AS computed,
+    previous.figure_id AS previous_key,
+    CASE
+        WHEN as_stated THEN 'agrees'
+        WHEN reading IS NOT NULL THEN 'agrees_if_rounded'
+        WHEN inferred THEN 'disagrees_inferred_period'
+        ELSE 'disagrees'
+    END AS finding,
+    format('stated {:g}%, computed {:.1f}% from {} ({}) to {} ({})', stated, computed, previous.figure_text,
+        coalesce(CAST(previous.period AS VARCHAR), 'undated'), current.figure_text,
+        coalesce(CAST(current.period AS VARCHAR), 'undated'))
+    || CASE
+        WHEN reading IS NOT NULL THEN '; consistent if ' || reading
+        WHEN NOT as_stated THEN '; no reading of their precision agrees'
+        ELSE ''
+    END
+    || format('; periods: {}, {}', period_of(previous.period, previous.period_basis),
+        period_of(current.period, current.period_basis)) AS detail
+FROM judged
+"""
 
+CORROBORATION = """
+CREATE OR REPLACE VIEW corroboration AS
+WITH claims AS (
+    SELECT corroboration.*, article.title AS article_title, coalesce(article.site, 'publisher unknown') AS site,
+        coalesce(corroboration.figure_id, corroboration.target_id) AS claim_key,
+        figure.figure_id IS NOT NULL OR target.target_id IS NOT NULL AS has_claim,
+        figure.unit AS claim_unit, figure.period AS claim_period, figure.value_low AS claim_low,
+        figure.value_high AS claim_high, figure.figure_text AS claim_text, figure.change_text AS claim_change_text,
+        target.deadline_year AS claim_deadline, theirs.low AS change_low, theirs.high AS change_high,
+        ours.low AS claim_change_low, ours.high AS claim_change_high
+    FROM corroborations AS corroboration
+    LEFT JOIN figures AS figure ON corroboration.target_id IS NULL AND figure.figure_id = corroboration.figure_id
+    LEFT JOIN targets AS target ON target.target_id = corroboration.target_id
+    LEFT JOIN sources AS article ON article.source_id = corroboration.source_id
+    LEFT JOIN change_intervals AS theirs
+        ON theirs."table" = 'corroborations' AND theirs.key = corroboration.corroboration_id
+    LEFT JOIN change_intervals AS ours ON ours."table" = 'figures' AND ours.key = corroboration.figure_id
+),
+reasons AS (
+    SELECT *, CASE
+        WHEN NOT has_claim THEN 'speaks to no article row'
+        WHEN target_id IS NOT NULL THEN CASE WHEN deadline_year IS DISTINCT FROM claim_deadline
+            THEN format('deadline {} vs {}', coalesce(CAST(deadline_year AS VARCHAR), 'None'),
+                coalesce(CAST(claim_deadline AS VARCHAR), 'None')) END
+        ELSE nullif(concat_ws('; ',
+            CASE WHEN unit IS DISTINCT FROM claim_unit THEN format('unit {} vs {}', unit, claim_unit) END,
+            CASE WHEN period IS NOT NULL AND period IS DISTINCT FROM claim_period
+                THEN format('period {} vs {}', period, coalesce(CAST(claim_period AS VARCHAR), 'None')) END,
+            CASE WHEN NOT overlap(value_low, value_high, claim_low, claim_high)
+                THEN format('value {} ({:g} to {}) vs {} ({:g} to {})', value_text, value_low, bound(value_high),
+                    claim_text, claim_low, bound(claim_high)) END,
+            CASE WHEN change_text <> '' AND claim_change_text <> ''
+                AND NOT overlap(change_low, change_high, claim_change_low, claim_change_high)
+                THEN format('change ''{}'' vs ''{}''', change_text, claim_change_text) END
+        ), '') END AS reason
+    FROM claims
+)
+SELECT 'corroborations' AS "table", corroboration_id AS key, 'value' AS field, reason IS NULL AS agrees,
+    coalesce(agrees, false) = (reason IS NULL) AS stored_matches,
+    format('article ''{}'' ({}) row {} vs {}, ''{}'' ({}, {}): {}', article_title, site, claim_key, publisher, title,
+        coalesce(CAST(published_date AS VARCHAR), 'date unknown'), url,
+        coalesce(reason, 'agrees within both precisions')) AS detail
+FROM reasons
+"""
 
-def main_figures(tables: Tables) -> dict[tuple[Any, Any, Any], Row]:
-    """The figures that are not restatements, by subject, measure and period."""
-    return {
-        (row["subject_id"], row["measure"], row["period"]): row
-        for row in tables.get("figures", [])
-        if row["same_as"] is None and row["period"] is not None
-    }
-
-
-def describe_amount(value: float, unit: str) -> str:
-    """97920000000 CNY -> '97.9 billion'; 25.04 percent -> '25.0%'; counts with separators."""
-    if unit == "percent":
-        return f"{value:.1f}%"
-    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
-        if abs(value) >= size:
-            return f"{value / size:.1f} {word}"
-    return f"{value:,.1f}"
-
-
-def _inside(value: float, low: Any, high: Any) -> bool:
-    slack = abs(value) * EPSILON
-    return within(value, None if low is None else float(low) - slack, None if high is None else float(high) + slack)
-
-
-def rounding_readings(previous: Row, current: Row) -> list[str]:
-    """Readings in which one round figure is rounded and the others are as stated, roundest first, that agree."""
-    change = float(current["change_percent"])
-    implied = {
-        previous["figure_id"]: float(current["value"]) / (1 + change / 100),
-        current["figure_id"]: float(previous["value"]) * (1 + change / 100),
-    }
-    round_rows = [r for r in (previous, current) if r["qualifier"] == "exact" and float(r["rounding_step"]) > 0]
-    round_rows.sort(key=lambda r: float(r["rounding_step"]) / float(r["value"]), reverse=True)
-    return [
-        f"{row['figure_text']} is rounded (implied {describe_amount(implied[row['figure_id']], row['unit'])})"
-        for row in round_rows
-        if _inside(implied[row["figure_id"]], row["value_low"], row["value_high"])
-    ]
-
-
-def year_of(row: Row) -> str:
-    return "undated" if row["period"] is None else str(int(row["period"]))
-
-
-def period_bases(*rows: Row) -> str:
-    return ", ".join(f"{year_of(row)} {row['period_basis']}" for row in rows)
-
-
-def year_on_year_row(previous: Row, current: Row) -> Row:
-    """One stated change judged against both years' values, with every reading of their precision."""
-    computed = (float(current["value"]) / float(previous["value"]) - 1) * 100
-    try:
-        change = parse_change_quantity(current["change_text"] or "")
-        as_stated = _inside(computed, change.low, change.high)
-    except FigureParseError:
-        as_stated = False  # the evidence suite reports the unparseable text; here it cannot agree
-    readings = [] if as_stated else rounding_readings(previous, current)
-    inferred = any(row["period_basis"] != STATED for row in (previous, current))
-    finding = "agrees" if as_stated else "agrees_if_rounded" if readings else "disagrees"
-    if finding == "disagrees" and inferred:
-        finding = "disagrees_inferred_period"
-    detail = (
-        f"stated {float(current['change_percent']):g}%, computed {computed:.1f}% from {previous['figure_text']} "
-        f"({year_of(previous)}) to {current['figure_text']} ({year_of(current)})"
-    )
-    if readings:
-        detail += "; consistent if " + " or if ".join(readings)
-    elif not as_stated:
-        detail += "; no reading of their precision agrees"
-    detail += f"; periods: {period_bases(previous, current)}"
-    return {
-        "table": "figures", "key": current["figure_id"], "field": "change_percent",
-        "stated": float(current["change_percent"]), "computed": round(computed, 3),
-        "previous_key": previous["figure_id"], "finding": finding, "detail": detail,
-    }  # fmt: skip
-
-
-def audit_year_on_year(tables: Tables) -> list[Row]:
-    """Stated year-on-year change beside the change computed from the previous year's value, where both exist."""
-    by_year = main_figures(tables)
-    out = []
-    for (subject, measure, period), row in sorted(by_year.items(), key=lambda item: str(item[0])):
-        previous = by_year.get((subject, measure, period - 1))
-        if row["change_percent"] is None or previous is None or not float(previous["value"]):
-            continue
-        out.append(year_on_year_row(previous, row))
-    return out
-
-
-def _pair_finding(row: Row, other: Row, clash: bool, name: str) -> str:
-    """'agrees', or the clash's name, with '_inferred_period' when a period involved is only inferred."""
-    if not clash:
-        return "agrees"
-    inferred = any(r["period_basis"] != STATED and r["period"] is not None for r in (row, other))
-    return f"{name}_inferred_period" if inferred else name
-
-
-def audit_figure_pairs(tables: Tables) -> list[Row]:
-    """Restatements agree with what they restate; the same figure stated twice without a link is flagged."""
-    figures = {row["figure_id"]: row for row in tables.get("figures", [])}
-    out = []
-    for row in figures.values():
-        main = figures.get(row["same_as"]) if row["same_as"] else None
-        if main is not None:
-            clash = row["period"] is not None and row["period"] != main["period"]
-            out.append({
-                "table": "figures", "key": row["figure_id"], "field": "same_as", "other_key": main["figure_id"],
-                "value_matches": float(row["value"]) == float(main["value"]),
-                "unit_matches": row["unit"] == main["unit"] and row["subject_id"] == main["subject_id"]
-                and row["measure"] == main["measure"],
-                "finding": _pair_finding(row, main, clash, "other_period"),
-                "detail": f"restates {main['figure_id']}: value {row['value']} vs {main['value']}, "
-                f"periods: {period_bases(row, main)}",
-            })  # fmt: skip
-    mains = sorted((r for r in figures.values() if r["same_as"] is None), key=lambda r: r["figure_id"])
-    for index, row in enumerate(mains):
-        for other in mains[index + 1 :]:
-            keys = ("subject_id", "measure", "unit")
-            if [row[k] for k in keys] != [other[k] for k in keys] or float(row["value"]) != float(other["value"]):
-                continue
-            out.append({
-                "table": "figures", "key": other["figure_id"],
-                "field": "value" if row["period"] == other["period"] else "period", "other_key": row["figure_id"],
-                "value_matches": None, "unit_matches": None,
-                "finding": _pair_finding(row, other, True, "unlinked"),
-                "detail": f"{other['figure_text']} stated as {other['figure_id']} and as {row['figure_id']} "
-                f"without a same_as link; periods: {period_bases(other, row)}",
-            })  # fmt: skip
-    return out
-
-
-def _citation(row: Row) -> str:
-    date = row.get("published_date") or "date unknown"
-    return f"{row['publisher']}, '{row['title']}' ({date}, {row['url']})"
-
-
-def audit_corroborations(tables: Tables) -> list[Row]:
-    """Each independent source against the article row it speaks to, within both precisions."""
-    sources = {row["source_id"]: row for row in tables.get("sources", [])}
-    out = []
-    for row in tables.get("corroborations", []):
-        claim = claim_of(row, tables)
-        reasons = disagreements(row, claim) if claim else ["speaks to no article row"]
-        article = sources.get(row["source_id"], {})
-        claim_key = row["figure_id"] or row["target_id"]
-        out.append({
-            "table": "corroborations", "key": row["corroboration_id"], "field": "value",
-            "agrees": not reasons, "stored_matches": bool(row["agrees"]) == (not reasons),
-            "detail": f"article '{article.get('title')}' ({article.get('site') or 'publisher unknown'}) "
-            f"row {claim_key} vs {_citation(row)}: " + ("; ".join(reasons) or "agrees within both precisions"),
-        })  # fmt: skip
-    return out
+VIEWS = [FIGURE_PAIRS, YEAR_ON_YEAR, CORROBORATION]

@@ -6,13 +6,22 @@ import dataclasses
 import json
 import os
 import re
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.steps.audit import AUDIT_COLUMNS, AUDIT_KEY, build_audits, rows_of
+from flows.steps.audit import AUDIT_COLUMNS, AUDIT_KEY, build_facts, rows_of
 from flows.steps.package import read_json
 from flows.steps.records import InputError, Problem
+from flows.steps.rules import (
+    RULE_SUITES,
+    build_rule_database,
+    describe_rule_failure,
+    failing_keys,
+    sql_context,
+    validate_rule_suites,
+)
 
 Schema = dict[str, Any]
 Expectation = dict[str, Any]
@@ -293,17 +302,56 @@ def run_suites(
         )
         if outcomes is not None:
             outcomes[name] = outcome
-        for item in sorted(outcome.results, key=lambda r: r.expectation_config.meta["index"]):
-            config = item.expectation_config
-            assert config is not None  # GX always echoes the configuration it ran
-            message = "" if item.success else describe_failure(name, config, item.result, frame, keys[name])
-            if item.exception_info and item.exception_info.get("raised_exception"):
-                message = f"{name}: {config.type} could not run: {item.exception_info.get('exception_message')}"
-            column = config.kwargs.get("column")
-            failing = [] if item.success else failing_rows(name, column, item.result, keys[name])
-            results.append(
-                CheckResult(name, config.type, column, config.severity.value, bool(item.success), message, failing)
-            )
+        results += check_results(name, outcome, lambda config, result, name=name, frame=frame: (
+            describe_failure(name, config, result, frame, keys[name]),
+            failing_rows(name, config.kwargs.get("column"), result, keys[name]),
+        ))  # fmt: skip
+    return results
+
+
+def exception_message(info: dict[str, Any]) -> str | None:
+    """GX's exception for an expectation: at the top for column rules, per metric for query rules."""
+    if info.get("raised_exception"):
+        return str(info.get("exception_message"))
+    nested = [value for value in info.values() if isinstance(value, dict) and value.get("raised_exception")]
+    return str(nested[0].get("exception_message")) if nested else None
+
+
+def check_results(name: str, outcome: Any, explain: Any) -> list[CheckResult]:
+    """One CheckResult per expectation, in the suite file's order; `explain(config, result)` gives a failure's
+    message and failing rows."""
+    results = []
+    for item in sorted(outcome.results, key=lambda r: r.expectation_config.meta["index"]):
+        config = item.expectation_config
+        assert config is not None  # GX always echoes the configuration it ran
+        message, failing = ("", []) if item.success else explain(config, item.result)
+        problem = exception_message(item.exception_info or {})
+        if problem:
+            message = f"{name}: {config.type} could not run: {problem}"
+        column = config.kwargs.get("column") or (config.meta or {}).get("check")
+        results.append(
+            CheckResult(name, config.type, column, config.severity.value, bool(item.success), message, failing)
+        )
+    return results
+
+
+def run_rule_suites(
+    suites: dict[str, Path],
+    frames: dict[str, Any],
+    facts: dict[str, Any],
+    schemas: dict[str, Schema],
+    outcomes: dict[str, Any] | None = None,
+) -> list[CheckResult]:
+    """Each rule suite on its table in a scratch DuckDB database holding the tables, facts and views."""
+    loaded = {name: (read_suite(path).get("asset", name), load_suite(path)) for name, path in suites.items()}
+    with tempfile.TemporaryDirectory(prefix="valley-rules-") as scratch:
+        database = build_rule_database(frames, facts, schemas, Path(scratch) / "rules.duckdb")
+        validated = validate_rule_suites(sql_context(database), loaded, outcomes)
+    results = []
+    for name, outcome in validated:
+        results += check_results(name, outcome, lambda config, result, name=name: (
+            describe_rule_failure(name, config, result), failing_keys(result),
+        ))  # fmt: skip
     return results
 
 
@@ -324,12 +372,11 @@ def validate_tables(
     audit_suites: Path,
     outcomes: dict[str, Any] | None = None,
 ) -> list[CheckResult]:
-    """Every table's suite (generated baseline + editor) and every audit suite, in one GX context."""
+    """Every table's suite (generated baseline + editor) on the frames, then every rule suite on DuckDB."""
     keys = {table: schema["primaryKey"] for table, schema in schemas.items()}
-    tables = {table: rows_of(frame) for table, frame in frames.items()}
-    audits = frames_of(build_audits(tables, texts, keys), AUDIT_COLUMNS)
     suites = {table: suite_path(table_suites, table) for table in schemas}
-    suites |= {name: suite_path(audit_suites, name) for name in audits}
-    all_frames = {**frames, **audits}
-    all_keys = {**keys, **dict.fromkeys(audits, AUDIT_KEY)}
-    return run_suites(suites, all_frames, all_keys, key_values(frames, schemas), outcomes)
+    results = run_suites(suites, frames, keys, key_values(frames, schemas), outcomes)
+    tables = {table: rows_of(frame) for table, frame in frames.items()}
+    facts = frames_of(build_facts(tables, texts, keys), AUDIT_COLUMNS)
+    rule_suites = {name: suite_path(audit_suites, name) for name in RULE_SUITES}
+    return results + run_rule_suites(rule_suites, frames, facts, schemas, outcomes)

@@ -1,0 +1,61 @@
+"""Two GX 1.x limitations worked around in one place: DuckDB through GX's SQL data source, and failing rows
+of an UnexpectedRowsExpectation in Data Docs.
+
+1. GX's SqlAlchemyExecutionEngine.execute_query returns the cursor after its `with engine.connect()` block
+   has closed the connection. Closing rolls back, and DuckDB (duckdb-engine) drops the pending result, so
+   every metric silently sees no rows. `patch_duckdb_fetch` makes the engine fetch the rows into a buffered
+   result before the connection closes, for DuckDB engines only. (GX also has no regex expression for the
+   duckdb dialect; nothing here asks for one: the rules that need a pattern run on frames.)
+2. UnexpectedRowsExpectation puts its rows under result.details, which GX's Data Docs renderers never show:
+   a reader sees "3 unexpected rows" and not which. `show_unexpected_rows` copies each failing row's
+   label into partial_unexpected_list, which GX's own "Sampled Unexpected Values" table renders.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+DUCKDB = "duckdb"
+SHOWN_ROWS = 20  # Data Docs list this many failing rows; the run's report lists every one
+
+
+def patch_duckdb_fetch() -> None:
+    """Make GX's SQL engine fetch a DuckDB query's rows while its connection is still open (idempotent)."""
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+
+    original = SqlAlchemyExecutionEngine.execute_query
+    if getattr(original, "fetches_before_close", False):
+        return
+
+    def execute_query(self: Any, query: Any) -> Any:
+        if self.engine.dialect.name != DUCKDB:
+            return original(self, query)
+        with self.get_connection() as connection:
+            result = self._execute_query_with_recovery(connection, query)
+            # freeze() reads every row now; calling the frozen result gives a Result with the same API
+            return result.freeze()() if result.returns_rows else result
+
+    execute_query.fetches_before_close = True  # type: ignore[attr-defined]
+    SqlAlchemyExecutionEngine.execute_query = execute_query  # type: ignore[method-assign]
+
+
+def unexpected_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows an UnexpectedRowsExpectation's query returned (COMPLETE result format), as dicts."""
+    rows = (result.get("details") or {}).get("unexpected_rows")
+    if rows is None:
+        return []
+    if hasattr(rows, "to_dict"):  # a pandas DataFrame
+        return list(rows.to_dict("records"))
+    return [dict(row) for row in rows]
+
+
+def show_unexpected_rows(outcome: Any, label: Any) -> None:
+    """Give every failing UnexpectedRowsExpectation result the list GX renders, one `label(row)` per row."""
+    for item in outcome.results:
+        if item.success or item.expectation_config is None:
+            continue
+        if item.expectation_config.type != "unexpected_rows_expectation":
+            continue
+        rows = unexpected_rows(item.result)
+        item.result["unexpected_count"] = len(rows)
+        item.result["partial_unexpected_list"] = [label(row) for row in rows[:SHOWN_ROWS]]

@@ -1,0 +1,63 @@
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from flows.steps.gx_duckdb import patch_duckdb_fetch, show_unexpected_rows, unexpected_rows
+from flows.steps.rules import label, sql_context, validate_rule_suites
+
+RULE = "SELECT 'figures' AS \"table\", figure_id AS key, 'value' AS field, 'negative' AS detail FROM {batch} WHERE value < 0"
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A query rule and a column rule validated by GX on a DuckDB file through its SQL data source."""
+    import great_expectations as gx
+
+    database = tmp_path_factory.mktemp("gx") / "rules.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("CREATE TABLE figures AS SELECT 'f' || i AS figure_id, i - 3.0 AS value FROM range(10) t(i)")
+    suite = gx.ExpectationSuite(
+        name="plausibility",
+        expectations=[
+            gx.expectations.UnexpectedRowsExpectation(
+                unexpected_rows_query=RULE, description="values are not negative"
+            ),
+            gx.expectations.ExpectColumnValuesToBeBetween(column="value", min_value=0),
+        ],
+    )
+    [(_, result)] = validate_rule_suites(sql_context(database), {"plausibility": ("figures", suite)})
+    return result
+
+
+def test_duckdb_through_gx_sql_sees_the_rows_a_query_returns(outcome: Any) -> None:
+    query, column = outcome.results
+    assert not query.success and query.result["observed_value"] == 3
+    assert [row["key"] for row in unexpected_rows(query.result)] == ["f0", "f1", "f2"]
+    assert not column.success and column.result["unexpected_count"] == 3
+
+
+def test_the_patch_is_applied_once(outcome: Any) -> None:
+    from great_expectations.execution_engine.sqlalchemy_execution_engine import SqlAlchemyExecutionEngine
+
+    patched = SqlAlchemyExecutionEngine.execute_query
+    patch_duckdb_fetch()
+    assert SqlAlchemyExecutionEngine.execute_query is patched
+    assert getattr(patched, "fetches_before_close", False)
+
+
+def test_failing_rows_of_a_query_rule_are_listed_where_data_docs_show_them(outcome: Any) -> None:
+    show_unexpected_rows(outcome, label)  # validate_rule_suites did it already: idempotent
+    query = outcome.results[0]
+    assert query.result["unexpected_count"] == 3
+    assert query.result["partial_unexpected_list"][0] == "figures row 'f0' field 'value' (negative)"
+
+
+def test_the_rule_database_file_is_released_after_validation(outcome: Any, tmp_path: Path) -> None:
+    database = tmp_path / "again.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("CREATE TABLE t AS SELECT 1 AS x")
+    validate_rule_suites(sql_context(database), {})
+    database.unlink()  # nothing holds it open
+    assert not database.exists()
