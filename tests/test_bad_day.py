@@ -204,14 +204,21 @@ def test_a_release_after_a_validation_carries_the_validation_of_the_build(
     assert "Validation: unknown" not in page and f"Validation: {validation['status']}" in page
 
 
-def test_the_history_names_runs_by_their_prefect_flow_run_id(published: ProjectPaths) -> None:
+def test_the_history_names_runs_by_their_prefect_flow_run_id_and_findings_reach_its_log(
+    published: ProjectPaths,
+) -> None:
     from prefect.client.orchestration import get_client
 
     with duckdb.connect(str(published.history), read_only=True) as history:
         rows = history.execute("SELECT run_id FROM runs WHERE flow = 'etl' AND published").fetchall()
     assert len(rows) == 1
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
     with get_client(sync_client=True) as client:
         assert client.read_flow_run(rows[0][0]).state.is_completed()  # type: ignore[union-attr]
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[rows[0][0]])))
+    report = json.loads((published.build_dir / "reports" / "latest.json").read_text(encoding="utf-8"))
+    assert report["info"] and all(any(m in log.message for log in logs) for m in report["info"])
 
 
 @pytest.mark.parametrize(

@@ -86,3 +86,31 @@ def test_markdown_summary_lists_warnings_and_failures() -> None:
     assert text.startswith("# valley etl: failed")
     assert "## Blocking failures\n\n- figures row 'a' field 'value' critical" in text
     assert "## Warnings\n\n- figures row 'a' field 'value' warning" in text
+
+
+def test_a_retried_append_writes_the_run_once_and_leftovers_of_a_dead_writer_go(tmp_path: Path) -> None:
+    paths = ProjectPaths(tmp_path)
+    document = record(paths, report(("warning", False), ("critical", True)))
+    leftover = paths.history.with_name(f".{paths.history.name}.dead.tmp.wal")
+    leftover.write_bytes(b"half a write")
+    append_history(document, write_report(document, paths), paths)  # the retry of the same task
+    with duckdb.connect(str(paths.history), read_only=True) as history:
+        assert history.execute("SELECT count(*) FROM runs").fetchone() == (1,)
+        assert history.execute("SELECT count(*) FROM results").fetchone() == (2,)
+    assert not leftover.exists()
+
+
+def test_a_run_that_found_nothing_to_do_counts_as_fresh(tmp_path: Path) -> None:
+    from flows.steps.quality import unchanged_report
+
+    paths = ProjectPaths(tmp_path)
+    record(paths, report(("critical", False)), published=False)
+    assert last_publish(paths) is None
+    document = unchanged_report("skip-1", STARTED, "build-1")
+    append_history(document, write_report(document, paths), paths)
+    assert last_publish(paths) == dt.datetime.fromisoformat(document["finished_at"])
+    with duckdb.connect(str(paths.history), read_only=True) as history:
+        assert history.execute("SELECT status, build_run_id FROM runs WHERE run_id = 'skip-1'").fetchone() == (
+            "unchanged",
+            "build-1",
+        )
