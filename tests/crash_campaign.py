@@ -88,11 +88,13 @@ def main() -> int:
     parser.add_argument("--concurrent", type=int, default=4)
     parser.add_argument("--seed", type=int, default=1)
     options = parser.parse_args()
-    from flows.runtime import temporary_server
+    from flows.cli import configure_offline
 
     with tempfile.TemporaryDirectory(prefix="valley-crash-") as folder:
         root = copy_project(Path(folder) / "project")
-        os.environ.setdefault("PREFECT_HOME", str(Path(folder) / "prefect-home"))
+        configure_offline(root)  # Prefect state in the copy, no telemetry, a patient server start-up
+        from flows.runtime import temporary_server
+
         with temporary_server() as api_url:
             env = {**os.environ, "PREFECT_API_URL": api_url, "PYTHONPATH": str(PROJECT_DIR)}
             print(f"crash campaign on {root} (seed {options.seed})")
