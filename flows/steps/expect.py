@@ -19,7 +19,6 @@ from flows.steps.rules import (
     build_rule_database,
     describe_rule_failure,
     failing_keys,
-    sql_context,
     validate_rule_suites,
 )
 
@@ -346,7 +345,7 @@ def run_rule_suites(
     loaded = {name: (read_suite(path).get("asset", name), load_suite(path)) for name, path in suites.items()}
     with tempfile.TemporaryDirectory(prefix="valley-rules-") as scratch:
         database = build_rule_database(frames, facts, schemas, Path(scratch) / "rules.duckdb")
-        validated = validate_rule_suites(sql_context(database), loaded, outcomes)
+        validated = validate_rule_suites(database, loaded, outcomes)
     results = []
     for name, outcome in validated:
         results += check_results(name, outcome, lambda config, result, name=name: (

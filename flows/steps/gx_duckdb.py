@@ -9,6 +9,9 @@ of an UnexpectedRowsExpectation in Data Docs.
 2. UnexpectedRowsExpectation puts its rows under result.details, which GX's Data Docs renderers never show:
    a reader sees "3 unexpected rows" and not which. `show_unexpected_rows` copies each failing row's
    label into partial_unexpected_list, which GX's own "Sampled Unexpected Values" table renders.
+3. UnexpectedRowsExpectation keeps at most MAX_RESULT_RECORDS (200) of the rows its query returns, while the
+   count is of all of them; a report lists every failing row, so `fetch_all_unexpected_rows` runs the rule's own
+   query once more on the database when GX kept fewer rows than it counted.
 """
 
 from __future__ import annotations
@@ -37,6 +40,18 @@ def patch_duckdb_fetch() -> None:
 
     execute_query.fetches_before_close = True  # type: ignore[attr-defined]
     SqlAlchemyExecutionEngine.execute_query = execute_query  # type: ignore[method-assign]
+
+
+def fetch_all_unexpected_rows(engine: Any, asset: str, outcome: Any) -> None:
+    """Replace GX's first 200 rows of each failing query rule by all of them, read through GX's own engine."""
+    for item in outcome.results:
+        query = (item.expectation_config.kwargs if item.expectation_config else {}).get("unexpected_rows_query")
+        if item.success or not query or len(unexpected_rows(item.result)) >= (item.result.get("observed_value") or 0):
+            continue
+        table = '"' + asset.replace('"', '""') + '"'
+        with engine.connect() as connection:
+            rows = [dict(row) for row in connection.exec_driver_sql(query.replace("{batch}", table)).mappings()]
+        item.result.setdefault("details", {})["unexpected_rows"] = rows
 
 
 def unexpected_rows(result: dict[str, Any]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 import duckdb
 
 from flows.steps.consistency import MACROS, VIEWS
-from flows.steps.gx_duckdb import patch_duckdb_fetch, show_unexpected_rows, unexpected_rows
+from flows.steps.gx_duckdb import fetch_all_unexpected_rows, patch_duckdb_fetch, show_unexpected_rows, unexpected_rows
 from flows.steps.warehouse import DUCKDB_TYPES, quote_identifier
 
 Schema = dict[str, Any]
@@ -95,14 +95,16 @@ def sql_context(database: Path) -> Any:
 
 
 def validate_rule_suites(
-    source: Any, suites: dict[str, tuple[str, Any]], outcomes: dict[str, Any] | None = None
+    database: Path, suites: dict[str, tuple[str, Any]], outcomes: dict[str, Any] | None = None
 ) -> list[Any]:
     """Validate each (asset, GX suite) on its table; returns (suite name, GX result) pairs in suite order."""
+    source = sql_context(database)
     validated = []
     try:
         for name, (asset, suite) in suites.items():
             batch = source.add_table_asset(name, table_name=asset).add_batch_definition_whole_table("all").get_batch()
             outcome = batch.validate(suite, result_format={"result_format": "COMPLETE"})
+            fetch_all_unexpected_rows(source.get_execution_engine().engine, asset, outcome)
             show_unexpected_rows(outcome, label)
             if outcomes is not None:
                 outcomes[name] = outcome

@@ -6,6 +6,7 @@ import pytest
 
 from flows.steps.docs import build_data_docs, localize
 from flows.steps.docs_assets import BUNDLED, CDN_ASSETS, MISSING_NOTE, copy_assets, is_complete, package_folder
+from tests.browser import Chromium
 
 DOCUMENT = {
     "run_id": "0123456789abcdef",
@@ -86,3 +87,32 @@ def test_data_docs_from_a_gx_result_reference_only_local_files(tmp_path: Path, o
             assert (page.parent / reference.split("?")[0]).is_file(), (page.name, reference)
     suite_page = pages[1].read_text(encoding="utf-8")
     assert "bootstrap.bundle.min.js" in suite_page and "jquery.min.js" in suite_page and "all.min.css" in suite_page
+
+
+def test_data_docs_show_a_failing_rule_in_words_and_its_first_failing_keys(tmp_path: Path, chromium: Chromium) -> None:
+    """A rule suite run by GX on DuckDB: the page names the rule and the rows that break it, as a browser shows it."""
+    import duckdb
+    import great_expectations as gx
+
+    from flows.steps.rules import validate_rule_suites
+
+    database = tmp_path / "rules.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(
+            "CREATE TABLE figures AS SELECT 'figure-' || i AS figure_id, i - 2.0 AS value FROM range(5) t(i)"
+        )
+    rule = gx.expectations.UnexpectedRowsExpectation(
+        description="No figure has a negative value",
+        unexpected_rows_query="SELECT 'figures' AS \"table\", figure_id AS key, 'value' AS field, 'below zero' AS detail "
+        "FROM {batch} WHERE value < 0",
+    )
+    outcomes: dict[str, Any] = {}
+    validate_rule_suites(
+        database, {"plausibility": ("figures", gx.ExpectationSuite(name="plausibility", expectations=[rule]))}, outcomes
+    )
+    index = build_data_docs(outcomes, DOCUMENT, tmp_path / "data-docs", tmp_path / "vendor")
+    page = index.parent / "validations" / "plausibility.html"
+    dom = chromium.dump_dom(page.as_uri(), tmp_path / "profile")
+    assert "No figure has a negative value" in dom
+    assert "figures row 'figure-0' field 'value' (below zero)" in dom
+    assert "figures row 'figure-1' field 'value'" in dom and "figure-3" not in dom

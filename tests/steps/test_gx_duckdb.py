@@ -5,7 +5,7 @@ import duckdb
 import pytest
 
 from flows.steps.gx_duckdb import patch_duckdb_fetch, show_unexpected_rows, unexpected_rows
-from flows.steps.rules import label, sql_context, validate_rule_suites
+from flows.steps.rules import label, validate_rule_suites
 
 RULE = "SELECT 'figures' AS \"table\", figure_id AS key, 'value' AS field, 'negative' AS detail FROM {batch} WHERE value < 0"
 
@@ -27,7 +27,7 @@ def outcome(tmp_path_factory: pytest.TempPathFactory) -> Any:
             gx.expectations.ExpectColumnValuesToBeBetween(column="value", min_value=0),
         ],
     )
-    [(_, result)] = validate_rule_suites(sql_context(database), {"plausibility": ("figures", suite)})
+    [(_, result)] = validate_rule_suites(database, {"plausibility": ("figures", suite)})
     return result
 
 
@@ -58,6 +58,21 @@ def test_the_rule_database_file_is_released_after_validation(outcome: Any, tmp_p
     database = tmp_path / "again.duckdb"
     with duckdb.connect(str(database)) as connection:
         connection.execute("CREATE TABLE t AS SELECT 1 AS x")
-    validate_rule_suites(sql_context(database), {})
+    validate_rule_suites(database, {})
     database.unlink()  # nothing holds it open
     assert not database.exists()
+
+
+def test_every_failing_row_is_kept_beyond_gx_s_first_200(tmp_path: Path) -> None:
+    import great_expectations as gx
+
+    database = tmp_path / "many.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("CREATE TABLE figures AS SELECT 'f' || i AS figure_id, -1.0 AS value FROM range(450) t(i)")
+    suite = gx.ExpectationSuite(
+        name="p", expectations=[gx.expectations.UnexpectedRowsExpectation(unexpected_rows_query=RULE)]
+    )
+    [(_, result)] = validate_rule_suites(database, {"p": ("figures", suite)})
+    assert result.results[0].result["observed_value"] == 450
+    assert len(unexpected_rows(result.results[0].result)) == 450
+    assert len(result.results[0].result["partial_unexpected_list"]) == 20
