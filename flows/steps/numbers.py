@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from text_to_num import text2num
@@ -195,17 +196,26 @@ def find_years(text: str) -> list[int]:
     return [int(year) for year in _YEAR.findall(text)]
 
 
+@lru_cache(maxsize=65536)
+def is_number_word(word: str) -> bool:
+    """Is a lower-case word a number (or a scale word, which text2num does not know alone)? Cached: the words
+    of a corpus repeat, and text2num on every word of every text was a hot spot."""
+    if word in SCALES:
+        return True
+    try:
+        text2num(word, "en")
+    except ValueError:
+        return False
+    return True
+
+
 def find_number_spans(text: str) -> list[tuple[int, int, str]]:
     """Every number in a text, in digits or English words, as (start, end, text) character spans;
     a scale word joins the number before it ("100 billion" is one number, not two)."""
     spans = [(m.start(), m.end(), m.group()) for m in _DIGITS.finditer(text)]
     for match in _WORD.finditer(text):
-        if match.group().lower() not in SCALES:  # text2num does not know every scale word alone
-            try:
-                text2num(match.group().lower(), "en")
-            except ValueError:
-                continue
-        spans.append((match.start(), match.end(), match.group()))
+        if is_number_word(match.group().lower()):
+            spans.append((match.start(), match.end(), match.group()))
     merged: list[tuple[int, int, str]] = []
     for start, end, found in sorted(spans):
         if merged and found.lower() in SCALES and not text[merged[-1][1] : start].strip():

@@ -12,7 +12,9 @@ One rule for every figure, applied by the parser (a record's `period` must conta
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 STATED, INFERRED, NONE = "stated", "inferred_paragraph", "none"
 PERIOD_BASES = (STATED, INFERRED, NONE)
@@ -42,7 +44,7 @@ def _spans(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[tu
     return spans
 
 
-def _containing(spans: list[tuple[int, int]], offset: int) -> int:
+def _containing(spans: Sequence[tuple[int, int]], offset: int) -> int:
     return next(index for index, (start, end) in enumerate(spans) if start <= offset < end or end == offset)
 
 
@@ -50,12 +52,24 @@ def _phrases(text: str, start: int, end: int) -> list[re.Match[str]]:
     return list(_DATING.finditer(text, start, end))
 
 
+@lru_cache(maxsize=4)
+def _paragraphs(text: str) -> tuple[tuple[int, int], ...]:
+    """The paragraph spans of a text: every figure of a source is dated against the same text (cached, so
+    a source's figures do not split it again each)."""
+    return tuple(_spans(_PARAGRAPH_BREAK, text, 0, len(text)))
+
+
+@lru_cache(maxsize=64)
+def _sentences(text: str, start: int, end: int) -> tuple[tuple[int, int], ...]:
+    return tuple(_spans(_SENTENCE_END, text, start, end))
+
+
 def date_figure(text: str, figure_start: int, figure_end: int) -> Dating | None:
     """The year the policy gives a figure at text[figure_start:figure_end], with its basis; None if none."""
-    paragraphs = _spans(_PARAGRAPH_BREAK, text, 0, len(text))
+    paragraphs = _paragraphs(text)
     index = _containing(paragraphs, figure_start)
     paragraph = paragraphs[index]
-    sentences = _spans(_SENTENCE_END, text, *paragraph)
+    sentences = _sentences(text, *paragraph)
     sentence = sentences[_containing(sentences, figure_start)]
     own = _phrases(text, *sentence)
     if own:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,12 @@ class Record:
         return Problem(self.file, self.key_lines.get(key or "", self.line), key, message)
 
 
-class _LineLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are): the pure-Python one is ~20x slower,
+# and parsing records dominated extraction (issue 10's corpus benchmark). Same safe constructors, same marks.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _LineLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """A safe loader that remembers the line of each mapping and of each of its keys."""
 
 
@@ -57,12 +63,34 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{kind}" for kind in ("str", "seq", "map"))
 
 
-def load_yaml(path: Path) -> Any:
-    """Parse a YAML file, turning syntax errors into a Problem that names the line."""
+def _construct(node: yaml.Node, loader: _LineLoader) -> Any:
+    """What the loader would construct, building plain strings, lists and mappings with string keys directly
+    (PyYAML's generic constructor was most of the cost of reading records); anything else goes to the loader."""
+    if isinstance(node, yaml.ScalarNode):
+        return node.value if node.tag == _STR else loader.construct_object(node, deep=True)
+    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+        return [_construct(child, loader) for child in node.value]
+    pairs = node.value if isinstance(node, yaml.MappingNode) and node.tag == _MAP else None
+    if pairs is None or not all(isinstance(key, yaml.ScalarNode) and key.tag == _STR for key, _ in pairs):
+        return loader.construct_object(node, deep=True)  # merge keys, non-string keys, other tags
+    mapping = {key.value: _construct(value, loader) for key, value in pairs}
+    key_lines = {key.value: key.start_mark.line + 1 for key, _ in pairs}
+    return {"__line__": node.start_mark.line + 1, "__key_lines__": key_lines, **mapping}
+
+
+def load_yaml(path: Path, data: bytes | None = None) -> Any:
+    """Parse a YAML file (or `data`, its bytes read already), syntax errors as a Problem that names the line."""
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LineLoader)
+        text = path.read_text(encoding="utf-8") if data is None else data.decode("utf-8")
+        loader = _LineLoader(text)
+        try:
+            node = loader.get_single_node()
+            return None if node is None else _construct(node, loader)
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as error:
         line = error.problem_mark.line + 1 if error.problem_mark else None
         raise InputError([Problem(path, line, None, f"invalid YAML: {error.problem}")]) from error
@@ -79,9 +107,9 @@ def strip_lines(value: Any) -> Any:
     return value
 
 
-def load_records(path: Path) -> list[Record]:
+def load_records(path: Path, data: bytes | None = None) -> list[Record]:
     """Load a records file: a YAML list of mappings, each becoming a Record."""
-    loaded = load_yaml(path)
+    loaded = load_yaml(path, data)
     if loaded is None:
         return []
     if not isinstance(loaded, list):
@@ -99,3 +127,14 @@ def load_records(path: Path) -> list[Record]:
             )
         )
     return records
+
+
+def load_shared_records(path: Path) -> list[Record]:
+    """load_records for a file every source folder reads (the measure vocabulary): parsed once per content, so
+    10,000 sources do not parse it 10,000 times. The records are shared: callers read them, never change them."""
+    return list(_records_of_content(path, path.read_bytes()))
+
+
+@lru_cache(maxsize=8)
+def _records_of_content(path: Path, data: bytes) -> tuple[Record, ...]:
+    return tuple(load_records(path, data))

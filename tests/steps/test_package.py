@@ -84,3 +84,15 @@ def test_schemas_declare_keys_that_reference_existing_tables(table: str) -> None
     for key in schemas[table].get("foreignKeys", []):
         target = key["reference"]["resource"] or table
         assert key["reference"]["fields"] in [f["name"] for f in schemas[target]["fields"]]
+
+
+@pytest.mark.parametrize("skip_errors", [(), ("foreign-key",)], ids=["all", "skip-foreign-key"])
+def test_validate_package_in_two_processes_gives_the_same_lines(tmp_path: Path, skip_errors: tuple[str, ...]) -> None:
+    staged = stage_package(extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path)
+    data = staged.parent / "data"
+    for name, old, new in [("events.csv", ",2017,", ",twenty-seventeen,"), ("figures.csv", ",guiyang,", ",nowhere,"),
+                           ("number_mentions.csv", "big-data-valley,", "Big Data Valley,")]:  # fmt: skip
+        path = data / name
+        path.write_text(path.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    alone = validate_package(staged, skip_errors)
+    assert len(alone) >= 3 and validate_package(staged, skip_errors, parallel_bytes=0) == alone
