@@ -64,8 +64,9 @@ def unexpected_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(row) for row in rows]
 
 
-def show_unexpected_rows(outcome: Any, label: Any) -> None:
-    """Give every failing UnexpectedRowsExpectation result the list GX renders, one `label(row)` per row."""
+def show_unexpected_rows(outcome: Any, label: Any, element_count: int) -> None:
+    """Give every failing UnexpectedRowsExpectation result the list GX renders, one `label(row)` per row, and
+    the counts its "N unexpected values found" line needs (`element_count`: rows in the batch's table)."""
     for item in outcome.results:
         if item.success or item.expectation_config is None:
             continue
@@ -73,4 +74,6 @@ def show_unexpected_rows(outcome: Any, label: Any) -> None:
             continue
         rows = unexpected_rows(item.result)
         item.result["unexpected_count"] = len(rows)
+        item.result["element_count"] = element_count
+        item.result["unexpected_percent"] = 100.0 * len(rows) / element_count if element_count else 100.0
         item.result["partial_unexpected_list"] = [label(row) for row in rows[:SHOWN_ROWS]]

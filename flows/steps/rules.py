@@ -104,8 +104,11 @@ def validate_rule_suites(
         for name, (asset, suite) in suites.items():
             batch = source.add_table_asset(name, table_name=asset).add_batch_definition_whole_table("all").get_batch()
             outcome = batch.validate(suite, result_format={"result_format": "COMPLETE"})
-            fetch_all_unexpected_rows(source.get_execution_engine().engine, asset, outcome)
-            show_unexpected_rows(outcome, label)
+            engine = source.get_execution_engine().engine
+            fetch_all_unexpected_rows(engine, asset, outcome)
+            with engine.connect() as connection:
+                count = connection.exec_driver_sql(f"SELECT count(*) FROM {quote_identifier(asset)}").scalar()
+            show_unexpected_rows(outcome, label, int(count or 0))
             if outcomes is not None:
                 outcomes[name] = outcome
             validated.append((name, outcome))

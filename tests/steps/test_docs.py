@@ -116,3 +116,4 @@ def test_data_docs_show_a_failing_rule_in_words_and_its_first_failing_keys(tmp_p
     assert "No figure has a negative value" in dom
     assert "figures row 'figure-0' field 'value' (below zero)" in dom
     assert "figures row 'figure-1' field 'value'" in dom and "figure-3" not in dom
+    assert "2 unexpected values found" in dom and "of 5 total rows" in dom
