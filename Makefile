@@ -28,7 +28,8 @@ run: $(STAMP) docs-assets
 serve: $(STAMP) docs-assets
 	$(BIN)/valley serve
 
-# a Prefect server on 127.0.0.1, the `valley` process pool, the deployments in prefect.yaml and a worker;
+# a Prefect server on 127.0.0.1, the `valley` process pool, the deployments in prefect.yaml, the alert
+# automations (flows/alerts.py: on when VALLEY_ALERT_WEBHOOK or [tool.valley] alert_webhook is set) and a worker;
 # Ctrl-C stops the worker, then the server (README, "Running on a schedule"). The UI asks the server where
 # its API is: PREFECT_SERVER_UI_API_URL tells it, whatever SERVER_PORT is.
 SERVER_PORT ?= 4200
@@ -42,6 +43,7 @@ server: $(STAMP) docs-assets
 	$(BIN)/python -m flows.steps.server wait $(SERVER_API) --record $$server && \
 	$(BIN)/prefect work-pool create valley --type process --overwrite && \
 	$(BIN)/prefect --no-prompt deploy --all --prefect-file prefect.yaml && \
+	$(BIN)/python -m flows.alerts ensure && \
 	$(BIN)/prefect worker start --pool valley --type process
 
 release: $(STAMP)
