@@ -72,9 +72,10 @@ pytest: $(STAMP) docs-assets
 validate-package: $(STAMP)
 	$(BIN)/frictionless validate datapackage/datapackage.json
 
-# measurements, not tests: stage timings on the article and at 100,000 rows
+# measurements, not tests: a synthetic corpus of 100, 1,000 and 10,000 sources, each stage and the whole commands
+# timed with peak memory (README, Performance); `make bench SIZES=100,1000` for a quicker run
 bench: $(STAMP)
-	$(BIN)/python -m flows.bench
+	$(BIN)/python -m flows.bench $(if $(SIZES),--sizes $(SIZES))
 
 # kill -9 `valley run` at 30 random instants and race 4 runs, `valley validate` after each (minutes; not in `make test`)
 crash-campaign: $(STAMP)

@@ -1,97 +1,404 @@
-"""`make bench`: time each stage on the real article, and the load and validation stages at scale.
+"""`make bench`: grow a synthetic corpus and time the pipeline on it, stage by stage and as whole commands.
 
-Measurements, not assertions: the numbers are printed for people to compare across changes.
+Measurements, not assertions: the numbers are printed for people to compare across changes. In a temporary
+copy of the project (the article plus synthetic sources from flows/steps/corpus.py), for each size:
+- each stage, by calling its pure step function in a fresh process (no Prefect), with the peak memory so far;
+- `valley run --refresh` and `valley validate` as whole processes, with their peak memory.
+Then, on the article alone, the whole commands against the floor F (importing prefect, great_expectations,
+frictionless and duckdb in one process): `valley run` with nothing changed, `valley run --refresh`,
+`valley validate`, and `valley run --refresh` with a running project server. Timings on a shared machine
+are noisy; run it on a quiet one (`nice -n 10 make bench`) and compare runs, not single numbers.
 """
 
 from __future__ import annotations
 
-import csv
+import argparse
+import json
 import os
+import resource
+import shutil
+import signal
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.steps.expect import read_frames, run_suites, suite_path, validate_tables, write_suites
-from flows.steps.extract import extract_tables
-from flows.steps.package import read_schemas, stage_package, validate_package
-from flows.steps.paths import DEFAULT_PATHS
-from flows.steps.validate import read_snapshots
-from flows.steps.warehouse import build_warehouse
+from flows.steps.paths import PROJECT_DIR, ProjectPaths
 
-SCALED_ROWS = 100_000
-
-
-def timed(label: str, action: Callable[[], Any], results: list[tuple[str, float]]) -> Any:
-    start = time.perf_counter()
-    value = action()
-    results.append((label, time.perf_counter() - start))
-    return value
+DEFAULT_SIZES = (100, 1_000, 10_000)
+DEFAULT_TIMEOUT = 1_800.0
+# audit_figure_pairs compares every pair of figures: above this many figures it is skipped, not waited for
+DEFAULT_PAIRS_LIMIT = 25_000
+COPIED = ["datapackage", "expectations", "warehouse/views", "warehouse/queries", "pyproject.toml"]
+FLOOR_IMPORTS = "import prefect, great_expectations, frictionless, duckdb"
+VALLEY = Path(sys.executable).parent / "valley"
 
 
-def scale_figures(data_dir: Path, rows: int) -> None:
-    """Repeat the figures rows under new ids until the table has `rows` rows (other tables unchanged)."""
-    path = data_dir / "figures.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        header, *body = list(csv.reader(handle))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        for index in range(rows):
-            row = list(body[index % len(body)])
-            row[0] = f"{row[0]}-{index}"
-            row[header.index("same_as")] = ""
-            writer.writerow(row)
+@dataclass
+class Measured:
+    """One timed process: wall seconds, peak resident memory of the process (or its largest waited-for child)."""
+
+    seconds: float
+    peak_mb: float
+    status: str  # "ok", "exit N", "timeout"
+    output: str = ""
 
 
-def main() -> None:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    paths = DEFAULT_PATHS
-    results: list[tuple[str, float]] = []
+def peak_mb(rusage: resource.struct_rusage) -> float:
+    return rusage.ru_maxrss / 1024  # Linux reports kilobytes
+
+
+def measure_process(command: list[str], env: dict[str, str], timeout: float) -> Measured:
+    """Run a command in its own process group; its wall time and peak memory from wait4 (that child alone)."""
+    with tempfile.TemporaryFile() as output:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+        status, rusage = "", None
+        while rusage is None:
+            pid, code, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                process.returncode = os.waitstatus_to_exitcode(code)
+                status, rusage = ("ok" if process.returncode == 0 else f"exit {process.returncode}"), usage
+            elif time.perf_counter() - start > timeout:
+                os.killpg(process.pid, signal.SIGKILL)  # the group this call started, and nothing else
+                _, code, usage = os.wait4(process.pid, 0)
+                status, rusage = "timeout", usage
+            else:
+                time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        output.seek(0)
+        return Measured(seconds, peak_mb(rusage), status, output.read().decode("utf-8", "replace"))
+
+
+def copy_project(target: Path, article: bool = True) -> ProjectPaths:
+    """The project's inputs (not its build output or published history) under `target`."""
+    for relative in COPIED:
+        source = PROJECT_DIR / relative
+        if source.is_dir():
+            shutil.copytree(source, target / relative)
+        elif source.is_file():
+            shutil.copy2(source, target / relative)
+    paths = ProjectPaths(target)
+    if not article:
+        shutil.rmtree(paths.sources_dir / "big-data-valley")
+    return paths
+
+
+def bench_env(paths: ProjectPaths, api_url: str | None = None) -> dict[str, str]:
+    """Offline, quiet, Prefect state inside the temporary project; a server's API when one is given."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "VALLEY_STAGE_TIMES")}
+    env |= {
+        "PREFECT_HOME": str(paths.root / ".prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+        "GX_ANALYTICS_ENABLED": "false",
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    }
+    return env | ({"PREFECT_API_URL": api_url} if api_url else {})
+
+
+def valley(paths: ProjectPaths, *arguments: str) -> list[str]:
+    return [str(VALLEY), "--project", str(paths.root), *arguments]
+
+
+# --- the stages, each a pure step function, timed inside one process ----------------------------------------
+
+
+class Stopwatch:
+    """Times stages in this process, keeping each stage's result for the next."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, Any] = {}
+
+    def __call__(self, stage: str, action: Callable[[], Any]) -> dict[str, Any]:
+        start, cpu = time.perf_counter(), time.process_time()
+        self.results[stage] = action()
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+        memory = peak_mb(resource.getrusage(resource.RUSAGE_SELF))
+        return {"stage": stage, "seconds": seconds, "cpu": cpu, "peak_mb": memory}
+
+
+def run_stages(root: Path, pairs_limit: int) -> Iterator[dict[str, Any]]:
+    """Time each stage on the project at `root`, yielding {stage, seconds, cpu, peak_mb} as each finishes."""
+    from flows.steps.package import read_schemas
+
+    paths = ProjectPaths(root)
     schemas = read_schemas(paths.schemas_dir)
-    with tempfile.TemporaryDirectory() as scratch:
-        root = Path(scratch)
-        tables = timed("extract (article)", lambda: extract_tables(paths.sources_dir), results)
-        descriptor = timed("package (article)", lambda: stage_package(tables, paths, root), results)
-        write_suites(schemas, paths.expectations_dir, root / "expectations")
-        timed("frictionless validate (article)", lambda: validate_package(descriptor), results)
-        data = descriptor.parent / "data"
-        frames = read_frames(schemas, data)
-        texts = read_snapshots(descriptor.parent, frames["sources"])
-        suites = root / "expectations"
-        timed(
-            "GX suites (article)",
-            lambda: validate_tables(frames, texts, schemas, suites, paths.expectations_dir),
-            results,
+    staging = Path(tempfile.mkdtemp(prefix="bench-stages-", dir=root))
+    try:
+        yield from time_stages(paths, schemas, staging, pairs_limit)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def time_stages(
+    paths: ProjectPaths, schemas: dict[str, Any], staging: Path, pairs_limit: int
+) -> Iterator[dict[str, Any]]:
+    """The stages in the flow's order, each on the previous one's output, staged under `staging`."""
+    from flows.steps.extract import extract_tables
+    from flows.steps.inputs import stage_keys
+    from flows.steps.package import stage_package, validate_package
+    from flows.steps.warehouse import build_warehouse
+
+    timed = Stopwatch()
+    yield timed("input keys (hash every source)", lambda: stage_keys(paths))
+    yield timed("extract", lambda: extract_tables(paths.sources_dir))
+    tables = timed.results["extract"]
+    yield timed("package: CSVs + descriptor", lambda: stage_package(tables, paths, staging))
+    descriptor = timed.results["package: CSVs + descriptor"]
+    data = descriptor.parent / "data"
+    yield timed("validate: frictionless", lambda: validate_package(descriptor))
+    yield timed("publish: warehouse build", lambda: build_warehouse(schemas, data, paths.views_dir,
+                                                                     staging / "warehouse.duckdb"))  # fmt: skip
+    yield from time_suites(paths, schemas, staging, pairs_limit, timed)
+
+
+def time_suites(
+    paths: ProjectPaths, schemas: dict[str, Any], staging: Path, pairs_limit: int, timed: Stopwatch
+) -> Iterator[dict[str, Any]]:
+    """The suites side of validation, through validate.check_package as the flow calls it (frictionless, timed
+    before, is not run twice); the quadratic figure-pairs audit, where it still exists, is timed on its own."""
+    from flows.steps import expect, validate
+
+    package_dir, suites_dir = staging / "datapackage", staging / "expectations"
+    yield timed("package: suites", lambda: expect.write_suites(schemas, paths.expectations_dir, suites_dir))
+    figures = len(timed.results["extract"].get("figures", []))
+    pairs = quadratic_pairs_audit()
+    skip_pairs = pairs is not None and figures > pairs_limit
+    if pairs is not None and not skip_pairs:
+        frames = expect.read_frames({"figures": schemas["figures"]}, package_dir / "data")
+        rows = {"figures": frames["figures"].to_dict("records")}
+        yield timed("validate: audit figure_pairs alone (quadratic)", lambda: pairs(rows))
+    label = "validate: suites (GX, audits)" + (" without figure_pairs" if skip_pairs else "")
+    stubs = {"validate_package": lambda _: timed.results["validate: frictionless"]}
+    stubs |= {"audit_figure_pairs": lambda _: []} if skip_pairs else {}
+    with patched(stubs):
+        yield timed(label, lambda: validate.check_package(package_dir, schemas, suites_dir, paths.expectations_dir))
+    if skip_pairs:
+        note = f"skipped: compares every pair, {figures:,} figures > --pairs-limit {pairs_limit:,}"
+        yield {"stage": "validate: audit figure_pairs alone (quadratic)", "seconds": None, "cpu": None,
+               "peak_mb": None, "note": note}  # fmt: skip
+
+
+def quadratic_pairs_audit() -> Callable[[Any], Any] | None:
+    """The pairwise figure audit, while flows/steps/consistency.py still has it (issue 10 replaces it by a join)."""
+    from flows.steps import consistency
+
+    return getattr(consistency, "audit_figure_pairs", None)
+
+
+@contextmanager
+def patched(replacements: dict[str, Callable[..., Any]]) -> Iterator[None]:
+    """Replace functions by name in every loaded flows.steps module that holds them, for this block only."""
+    saved = []
+    for module in [m for name, m in sys.modules.items() if name.startswith("flows.steps.")]:
+        for attribute, replacement in replacements.items():
+            if hasattr(module, attribute):
+                saved.append((module, attribute, getattr(module, attribute)))
+                setattr(module, attribute, replacement)
+    try:
+        yield
+    finally:
+        for module, attribute, original in saved:
+            setattr(module, attribute, original)
+
+
+def stages_main(root: Path, pairs_limit: int) -> None:
+    """`python -m flows.bench --stages ROOT`: one JSON line per stage, flushed as it finishes."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    for line in run_stages(root, pairs_limit):
+        print(json.dumps(line), flush=True)
+
+
+def measure_stages(paths: ProjectPaths, pairs_limit: int, timeout: float) -> tuple[list[dict[str, Any]], Measured]:
+    command = [sys.executable, "-m", "flows.bench", "--stages", str(paths.root), "--pairs-limit", str(pairs_limit)]
+    measured = measure_process(command, bench_env(paths), timeout)
+    stages = [json.loads(line) for line in measured.output.splitlines() if line.startswith("{")]
+    return stages, measured
+
+
+# --- whole commands -----------------------------------------------------------------------------------------
+
+
+def measure_floor(repeat: int) -> Measured:
+    """F: the fastest of `repeat` processes that only import prefect, great_expectations, frictionless, duckdb."""
+    runs = [measure_process([sys.executable, "-c", FLOOR_IMPORTS], dict(os.environ), 300) for _ in range(repeat)]
+    return min(runs, key=lambda run: run.seconds)
+
+
+def fastest(command: list[str], env: dict[str, str], timeout: float, repeat: int) -> Measured:
+    runs = [measure_process(command, env, timeout) for _ in range(repeat)]
+    return min(runs, key=lambda run: (run.status != "ok", run.seconds))
+
+
+def measure_commands(paths: ProjectPaths, timeout: float, repeat: int) -> dict[str, Measured]:
+    """The whole commands on one project: a first run (publishes), then each command the goals name."""
+    from flows.steps.server import running_server
+
+    env = bench_env(paths)
+    measured = {"valley run (first, publishes)": measure_process(valley(paths, "run"), env, timeout)}
+    measured["valley run (nothing changed)"] = fastest(valley(paths, "run"), env, timeout, repeat)
+    measured["valley run --refresh"] = fastest(valley(paths, "run", "--refresh"), env, timeout, repeat)
+    measured["valley validate"] = fastest(valley(paths, "validate"), env, timeout, repeat)
+    with running_server(paths.root / ".prefect-server", env) as server:
+        served = bench_env(paths, server.api_url)
+        measure_process(valley(paths, "run", "--refresh"), served, timeout)  # the server's first flow run warms it
+        measured["valley run --refresh (running server)"] = fastest(
+            valley(paths, "run", "--refresh"), served, timeout, repeat
         )
-        timed(
-            "warehouse build (article)",
-            lambda: build_warehouse(schemas, data, paths.views_dir, root / "a.duckdb"),
-            results,
-        )
-        scale_figures(data, SCALED_ROWS)
-        label = f"{SCALED_ROWS:,} figures"
-        timed(
-            f"warehouse build ({label})",
-            lambda: build_warehouse(schemas, data, paths.views_dir, root / "b.duckdb"),
-            results,
-        )
-        scaled = read_frames({"figures": schemas["figures"]}, data)
-        parameters = {
-            "sources__source_id": ["big-data-valley"],
-            "figures__figure_id": list(scaled["figures"]["figure_id"]),
-            "organizations__organization_id": [row["organization_id"] for row in tables["organizations"]],
-        }
-        suite = {"figures": suite_path(suites, "figures")}
-        timed(
-            f"GX figures suite ({label})",
-            lambda: run_suites(suite, scaled, {"figures": ["figure_id"]}, parameters),
-            results,
-        )
-    width = max(len(label) for label, _ in results)
-    for label, seconds in results:
-        print(f"{label.ljust(width)}  {seconds:8.2f} s")
+        measured["valley validate (running server)"] = fastest(valley(paths, "validate"), served, timeout, repeat)
+    return measured
+
+
+def measure_size(paths: ProjectPaths, size: int, arguments: argparse.Namespace) -> dict[str, Any]:
+    """Grow the corpus to `size` synthetic sources, then time the stages and the whole commands on it."""
+    from flows.steps.corpus import grow_corpus
+
+    start = time.perf_counter()
+    grow_corpus(paths.sources_dir, size)
+    print(f"\n## {size:,} synthetic sources (+ the article), corpus written in {time.perf_counter() - start:.1f} s")
+    stages, process = measure_stages(paths, arguments.pairs_limit, arguments.timeout)
+    print_stages(stages, process)
+    if arguments.stages_only:
+        return {"size": size, "stages": stages, "stages_process": process, "commands": {}}
+    env = bench_env(paths)
+    commands = {"valley run --refresh": measure_process(valley(paths, "run", "--refresh"), env, arguments.timeout)}
+    if commands["valley run --refresh"].status == "ok":
+        commands["valley validate"] = measure_process(valley(paths, "validate"), env, arguments.timeout)
+    print_commands(commands)
+    return {"size": size, "stages": stages, "stages_process": process, "commands": commands}
+
+
+# --- output ---------------------------------------------------------------------------------------------------
+
+
+def seconds_text(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.1f} s" if seconds >= 1 else f"{seconds:.2f} s"
+
+
+def print_stages(stages: list[dict[str, Any]], process: Measured) -> None:
+    """Each stage's wall time, its CPU time (steadier on a shared machine) and the process's peak memory so far."""
+    width = max([len(stage["stage"]) for stage in stages] + [20])
+    print(f"  {'stage'.ljust(width)}  {'wall':>9}  {'cpu':>9}  {'peak so far':>11}")
+    for stage in stages:
+        memory = f"{stage['peak_mb']:8.0f} MB" if stage["peak_mb"] is not None else " " * 11
+        cpu = seconds_text(stage.get("cpu"))
+        print(f"  {stage['stage'].ljust(width)}  {seconds_text(stage['seconds']):>9}  {cpu:>9}  {memory}"
+              f"  {stage.get('note', '')}")  # fmt: skip
+    status = "" if process.status == "ok" else process.status
+    print(f"  {'(the stages process)'.ljust(width)}  {seconds_text(process.seconds):>9}  {'':>9}  "
+          f"{process.peak_mb:8.0f} MB  {status}")  # fmt: skip
+    if process.status != "ok":
+        print(tail(process.output))
+
+
+def print_commands(commands: dict[str, Measured], floor: float | None = None) -> None:
+    for label, run in commands.items():
+        ratio = f"  {run.seconds / floor:4.1f} F" if floor else ""
+        status = "" if run.status == "ok" else f"  {run.status}"
+        print(f"  {label.ljust(40)}  {seconds_text(run.seconds):>9}  {run.peak_mb:7.0f} MB{ratio}{status}")
+        if run.status != "ok":
+            print(tail(run.output))
+
+
+def tail(output: str, lines: int = 12) -> str:
+    return "\n".join(f"    | {line}" for line in output.strip().splitlines()[-lines:])
+
+
+def markdown_tables(sizes: list[dict[str, Any]], floor: Measured | None, commands: dict[str, Measured]) -> str:
+    """The README's tables: stages by size, commands by size, and the article's commands against F."""
+    lines = ["| stage | " + " | ".join(f"{size['size']:,} sources" for size in sizes) + " |"]
+    lines.append("|---|" + "---|" * len(sizes))
+    names = list(dict.fromkeys(stage["stage"] for size in sizes for stage in size["stages"]))
+    for name in names:
+        cells = []
+        for size in sizes:
+            stage = next((s for s in size["stages"] if s["stage"] == name), None)
+            cells.append("not reached" if stage is None else "skipped" if stage["seconds"] is None
+                         else f"{seconds_text(stage['seconds'])} (cpu {seconds_text(stage['cpu'])})")  # fmt: skip
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    cells = [f"{size['stages_process'].peak_mb:.0f} MB" for size in sizes]
+    lines.append("| peak memory of the stages process | " + " | ".join(cells) + " |")
+    for label in ("valley run --refresh", "valley validate"):
+        cells = []
+        for size in sizes:
+            run = size["commands"].get(label)
+            cells.append("not run" if run is None else f"{seconds_text(run.seconds)}, {run.peak_mb:.0f} MB"
+                         + ("" if run.status == "ok" else f" ({run.status})"))  # fmt: skip
+        lines.append(f"| **`{label}`** (whole process) | " + " | ".join(cells) + " |")
+    if floor is not None and commands:
+        lines += [
+            "",
+            f"F = {floor.seconds:.1f} s ({FLOOR_IMPORTS}).",
+            "",
+            "| command (the article) | time | ratio to F |",
+        ]
+        lines.append("|---|---|---|")
+        for label, run in commands.items():
+            ratio = run.seconds / floor.seconds
+            lines.append(f"| `{label}` | {seconds_text(run.seconds)}, {run.peak_mb:.0f} MB | {ratio:.1f} |")
+    return "\n".join(lines)
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m flows.bench", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes",
+        default=",".join(map(str, DEFAULT_SIZES)),
+        help="synthetic source counts, comma-separated (default: %(default)s); empty for none",
+    )
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per process")
+    parser.add_argument(
+        "--pairs-limit",
+        type=int,
+        default=DEFAULT_PAIRS_LIMIT,
+        help="skip the quadratic figure_pairs audit above this many figures (default: %(default)s)",
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each article command; the fastest counts")
+    parser.add_argument("--no-commands", action="store_true", help="skip the article's whole commands and F")
+    parser.add_argument("--stages-only", action="store_true", help="only the stages: no whole command at all")
+    parser.add_argument("--keep", type=Path, help="build the corpus here and keep it (default: a temporary folder)")
+    parser.add_argument("--stages", type=Path, metavar="ROOT", help=argparse.SUPPRESS)
+    return parser.parse_args(argv)  # fmt: skip
+
+
+@contextmanager
+def workspace(keep: Path | None) -> Iterator[Path]:
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        yield keep
+        return
+    with tempfile.TemporaryDirectory(prefix="valley-bench-") as scratch:
+        yield Path(scratch)
+
+
+def main(argv: list[str] | None = None) -> None:
+    arguments = parse_arguments(argv)
+    if arguments.stages:
+        stages_main(arguments.stages, arguments.pairs_limit)
+        return
+    sizes = [int(size) for size in arguments.sizes.replace("_", "").split(",") if size.strip()]
+    print(f"valley bench: {os.cpu_count()} cores, sizes {sizes}, timeout {arguments.timeout:.0f} s per process")
+    floor, commands = None, {}
+    with workspace(arguments.keep) as scratch:
+        if not (arguments.no_commands or arguments.stages_only):
+            floor = measure_floor(arguments.repeat)
+            print(f"\n## the article: whole commands against F = {floor.seconds:.1f} s ({FLOOR_IMPORTS})")
+            article = scratch / "article"
+            shutil.rmtree(article, ignore_errors=True)
+            commands = measure_commands(copy_project(article), arguments.timeout, arguments.repeat)
+            print_commands(commands, floor.seconds)
+        corpus = ProjectPaths(scratch / "corpus")
+        if sizes and not corpus.sources_dir.is_dir():
+            copy_project(corpus.root)
+        measured = [measure_size(corpus, size, arguments) for size in sizes]
+    print("\n## for the README\n")
+    print(markdown_tables(measured, floor, commands))
 
 
 if __name__ == "__main__":

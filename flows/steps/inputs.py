@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,6 +18,22 @@ def digest_files(files: Iterable[Path], base: Path) -> str:
     digest = hashlib.sha256()
     for path in sorted(p for p in files if p.is_file()):
         digest.update(str(path.relative_to(base)).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def digest_tree(folder: Path, base: Path) -> str:
+    """digest_files(folder.rglob("*"), base) with os.walk and plain strings: the same digest (same files, same
+    order: by path parts, as Path sorts), without pathlib's cost per file on 10,000 source folders."""
+    found = []
+    for directory, _, names in os.walk(folder, followlinks=True):  # rglob follows directory links too
+        for name in names:
+            full = os.path.join(directory, name)
+            if os.path.isfile(full):
+                found.append((tuple(os.path.relpath(full, base).split(os.sep)), full))
+    digest = hashlib.sha256()
+    for parts, full in sorted(found):
+        with open(full, "rb") as handle:
+            digest.update("/".join(parts).encode() + b"\0" + hashlib.sha256(handle.read()).digest())
     return digest.hexdigest()
 
 
@@ -52,7 +69,7 @@ def digest_named(files: Iterable[Path]) -> str:
 def stage_keys(paths: ProjectPaths, staged_suites: Path | None = None) -> dict[str, str]:
     """Each stage's key covers its own inputs and every earlier stage's: sources and records, then
     schemas and package metadata, then suites, then warehouse views and the pipeline's code."""
-    extract = digest_files(paths.sources_dir.rglob("*"), paths.root)
+    extract = digest_tree(paths.sources_dir, paths.root)
     package = chain(extract, digest_files(paths.schemas_dir.glob("*.json"), paths.root),
                     descriptor_metadata(paths.descriptor))  # fmt: skip
     validate = chain(package, digest_named(suite_files(paths, staged_suites)))

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import json
 import multiprocessing
+import os
 import shutil
 from collections.abc import Sequence
 from decimal import Decimal
@@ -91,14 +92,19 @@ def sort_key(schema: Schema) -> Any:
 def write_table_csv(rows: list[Row], schema: Schema, path: Path) -> None:
     """Write rows in primary-key order with the schema's column order; same rows give the same bytes."""
     columns = [field["name"] for field in schema["fields"]]
+    known = set(columns)
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
         for row in sorted(rows, key=sort_key(schema)):
-            extra = set(row) - set(columns)
-            if extra:
-                raise ValueError(f"{path.name}: row has columns the schema lacks: {sorted(extra)}")
-            writer.writerow([format_cell(row.get(column)) for column in columns])
+            if not known.issuperset(row):
+                raise ValueError(f"{path.name}: row has columns the schema lacks: {sorted(set(row) - known)}")
+            writer.writerow([_cell(row.get(column)) for column in columns])
+
+
+def _cell(value: Any) -> str:
+    """format_cell, with strings (most cells) passed straight through."""
+    return value if type(value) is str else format_cell(value)
 
 
 def file_digest(path: Path) -> str:
@@ -127,13 +133,30 @@ def build_descriptor(current: dict[str, Any], schemas: dict[str, Schema], packag
     return {**{k: v for k, v in current.items() if k != "resources"}, "resources": resources}
 
 
+def copy_package_inputs(package_dir: Path, target: Path) -> None:
+    """The package folder without its data into `target`: the source folders (snapshots and records, ten files
+    a source that nothing writes to) hard-linked where the file system allows, everything else copied."""
+    sources = str(package_dir / "sources") + os.sep
+
+    def link_or_copy(source: str, destination: str) -> Any:
+        if source.startswith(sources):
+            try:
+                os.link(source, destination)
+                return destination
+            except OSError:
+                pass  # another file system, or links not supported: a copy, as before
+        return shutil.copy2(source, destination)
+
+    shutil.copytree(package_dir, target, ignore=shutil.ignore_patterns("data"), copy_function=link_or_copy)
+
+
 def stage_package(tables: dict[str, list[Row]], paths: ProjectPaths, staging: Path) -> Path:
     """Write the whole data package into `staging` (a fresh folder) and return its descriptor path."""
     schemas = read_schemas(paths.schemas_dir)
     package_dir = staging / "datapackage"
     if package_dir.exists():
         shutil.rmtree(package_dir)
-    shutil.copytree(paths.package_dir, package_dir, ignore=shutil.ignore_patterns("data"))
+    copy_package_inputs(paths.package_dir, package_dir)
     (package_dir / "data").mkdir()
     for name, schema in schemas.items():
         write_table_csv(tables.get(name, []), schema, package_dir / "data" / f"{name}.csv")

@@ -51,3 +51,14 @@ def test_corpus_passes_validation_without_warnings(corpus: ProjectPaths, tmp_pat
     report = check_package(descriptor.parent, schemas, tmp_path / "expectations", corpus.expectations_dir)
     assert report.blocking == [] and report.warnings == []
     assert report.counts["passed"] > 100
+
+
+def test_input_key_of_a_corpus_is_the_pathlib_digest(corpus: ProjectPaths) -> None:
+    from flows.steps.inputs import digest_files, digest_tree
+
+    (corpus.sources_dir / f"{source_slug(0)}-notes").mkdir()  # a name that sorts apart by string and by parts
+    (corpus.sources_dir / f"{source_slug(0)}-notes" / "a.txt").write_text("x", encoding="utf-8")
+    expected = digest_files(corpus.sources_dir.rglob("*"), corpus.root)
+    assert digest_tree(corpus.sources_dir, corpus.root) == expected
+    (corpus.sources_dir / f"{source_slug(0)}-notes" / "a.txt").unlink()
+    (corpus.sources_dir / f"{source_slug(0)}-notes").rmdir()
