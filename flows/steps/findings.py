@@ -2,8 +2,9 @@
 findings classified as new, accepted or resolved.
 
 A finding is one failing row of one check (or the check itself when it names no row). Its fingerprint hashes
-what locates it, never its message or values: the suite, the check (expectation type and column), and the
-table, key and field of the row. Critical findings are always new: they cannot be accepted.
+what locates it, never its message or values: the suite, the check (an audit frame's column, such as
+"dated"; for a table suite the expectation type and column), and the table, key and field of the row.
+Critical findings are always new: they cannot be accepted.
 """
 
 from __future__ import annotations
@@ -81,9 +82,13 @@ def findings_of(results: Iterable[dict[str, Any]]) -> list[Finding]:
     for result in results:
         if result["success"]:
             continue
-        check = check_name(result["expectation"], result.get("column"))
-        rows = result.get("failing") or [{"table": result["suite"], "key": "", "field": result.get("column") or ""}]
+        column = result.get("column")
+        rows = result.get("failing") or [{"table": result["suite"], "key": "", "field": column or ""}]
         for row in rows:
+            # an audit frame's column is its rule ("dated", "finding", "matches"), whatever expectation grades
+            # it; a table suite's rules are told apart by their expectation type
+            audit = column and str(row["table"]) != result["suite"]
+            check = column if audit else check_name(result["expectation"], column)
             finding = Finding(result["suite"], check, str(row["table"]), str(row["key"]), str(row["field"]),
                               result["severity"], result.get("message") or "")  # fmt: skip
             out.setdefault(finding.fingerprint, finding)
