@@ -87,8 +87,8 @@ def findings_of(results: Iterable[dict[str, Any]]) -> list[Finding]:
         for row in rows:
             # an audit frame's column is its rule ("dated", "finding", "matches"), whatever expectation grades
             # it; a table suite's rules are told apart by their expectation type
-            audit = column and str(row["table"]) != result["suite"]
-            check = column if audit else check_name(result["expectation"], column)
+            audit = bool(column) and str(row["table"]) != result["suite"]
+            check = str(column) if audit else check_name(result["expectation"], column)
             finding = Finding(result["suite"], check, str(row["table"]), str(row["key"]), str(row["field"]),
                               result["severity"], result.get("message") or "")  # fmt: skip
             out.setdefault(finding.fingerprint, finding)
