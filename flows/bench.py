@@ -13,8 +13,10 @@ are noisy; run it on a quiet one (`nice -n 10 make bench`) and compare runs, not
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
+import re
 import resource
 import shutil
 import signal
@@ -37,6 +39,8 @@ DEFAULT_PAIRS_LIMIT = 25_000
 COPIED = ["datapackage", "expectations", "warehouse/views", "warehouse/queries", "pyproject.toml"]
 FLOOR_IMPORTS = "import prefect, great_expectations, frictionless, duckdb"
 VALLEY = Path(sys.executable).parent / "valley"
+# a Prefect log line: "10:02:56.123 | INFO    | Task run 'extract-3a1' - Finished in state Completed()"
+LOG_LINE = re.compile(r"^(\d\d:\d\d:\d\d\.\d+) \| \w+ +\| (Flow run|Task run) '([^']+)' - (.*)$", re.MULTILINE)
 
 
 @dataclass
@@ -47,6 +51,28 @@ class Measured:
     peak_mb: float
     status: str  # "ok", "exit N", "timeout"
     output: str = ""
+    started: float = 0.0  # time.time() at the start
+
+    def flow_stages(self) -> list[tuple[str, float]]:
+        """The flow's stages as its Prefect log shows them: from the process start to the flow run's start,
+        then to the last finished run of each task in turn (a mapped task counts once), then to the exit."""
+        marks: list[tuple[str, float]] = []
+        day = dt.datetime.fromtimestamp(self.started).replace(hour=0, minute=0, second=0, microsecond=0)
+        for clock, kind, name, message in LOG_LINE.findall(self.output):
+            hours, minutes, seconds = clock.split(":")
+            at = (day + dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=float(seconds))).timestamp()
+            if kind == "Flow run" and message.startswith("Beginning"):
+                marks.append(("before the flow run (imports, server)", at))
+            elif kind == "Task run" and message.startswith("Finished"):
+                task = name.rsplit("-", 1)[0]
+                marks = [mark for mark in marks if mark[0] != task] + [(task, at)]
+        if not marks:
+            return []
+        stages, previous = [], self.started
+        for stage, at in marks:
+            stages.append((stage, at - previous))
+            previous = at
+        return [*stages, ("after the last task (summary, exit)", self.started + self.seconds - previous)]
 
 
 def peak_mb(rusage: resource.struct_rusage) -> float:
@@ -56,7 +82,7 @@ def peak_mb(rusage: resource.struct_rusage) -> float:
 def measure_process(command: list[str], env: dict[str, str], timeout: float) -> Measured:
     """Run a command in its own process group; its wall time and peak memory from wait4 (that child alone)."""
     with tempfile.TemporaryFile() as output:
-        start = time.perf_counter()
+        start, started = time.perf_counter(), time.time()
         process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         status, rusage = "", None
         while rusage is None:
@@ -72,7 +98,7 @@ def measure_process(command: list[str], env: dict[str, str], timeout: float) -> 
                 time.sleep(0.05)
         seconds = time.perf_counter() - start
         output.seek(0)
-        return Measured(seconds, peak_mb(rusage), status, output.read().decode("utf-8", "replace"))
+        return Measured(seconds, peak_mb(rusage), status, output.read().decode("utf-8", "replace"), started)
 
 
 def copy_project(target: Path, article: bool = True) -> ProjectPaths:
@@ -175,8 +201,8 @@ def time_suites(
         rows = {"figures": frames["figures"].to_dict("records")}
         yield timed("validate: audit figure_pairs alone (quadratic)", lambda: pairs(rows))
     label = "validate: suites (GX, audits)" + (" without figure_pairs" if skip_pairs else "")
-    stubs = {"validate_package": lambda _: timed.results["validate: frictionless"]}
-    stubs |= {"audit_figure_pairs": lambda _: []} if skip_pairs else {}
+    stubs = {"validate_package": lambda *_, **__: timed.results["validate: frictionless"]}
+    stubs |= {"audit_figure_pairs": lambda *_, **__: []} if skip_pairs else {}
     with patched(stubs):
         yield timed(label, lambda: validate.check_package(package_dir, schemas, suites_dir, paths.expectations_dir))
     if skip_pairs:
@@ -257,9 +283,12 @@ def measure_commands(paths: ProjectPaths, timeout: float, repeat: int) -> dict[s
 
 def measure_size(paths: ProjectPaths, size: int, arguments: argparse.Namespace) -> dict[str, Any]:
     """Grow the corpus to `size` synthetic sources, then time the stages and the whole commands on it."""
-    from flows.steps.corpus import grow_corpus
+    from flows.steps.corpus import SLUG_PREFIX, grow_corpus
 
     start = time.perf_counter()
+    for folder in paths.sources_dir.glob(f"{SLUG_PREFIX}-*"):  # a kept folder may hold a bigger corpus
+        if folder.name.removeprefix(f"{SLUG_PREFIX}-").isdigit() and int(folder.name.split("-")[-1]) >= size:
+            shutil.rmtree(folder)
     grow_corpus(paths.sources_dir, size)
     print(f"\n## {size:,} synthetic sources (+ the article), corpus written in {time.perf_counter() - start:.1f} s")
     stages, process = measure_stages(paths, arguments.pairs_limit, arguments.timeout)
@@ -270,7 +299,7 @@ def measure_size(paths: ProjectPaths, size: int, arguments: argparse.Namespace) 
     commands = {"valley run --refresh": measure_process(valley(paths, "run", "--refresh"), env, arguments.timeout)}
     if commands["valley run --refresh"].status == "ok":
         commands["valley validate"] = measure_process(valley(paths, "validate"), env, arguments.timeout)
-    print_commands(commands)
+    print_commands(commands, stages=True)
     return {"size": size, "stages": stages, "stages_process": process, "commands": commands}
 
 
@@ -297,11 +326,13 @@ def print_stages(stages: list[dict[str, Any]], process: Measured) -> None:
         print(tail(process.output))
 
 
-def print_commands(commands: dict[str, Measured], floor: float | None = None) -> None:
+def print_commands(commands: dict[str, Measured], floor: float | None = None, stages: bool = False) -> None:
     for label, run in commands.items():
         ratio = f"  {run.seconds / floor:4.1f} F" if floor else ""
         status = "" if run.status == "ok" else f"  {run.status}"
         print(f"  {label.ljust(40)}  {seconds_text(run.seconds):>9}  {run.peak_mb:7.0f} MB{ratio}{status}")
+        for stage, seconds in run.flow_stages() if stages else []:
+            print(f"    {stage.ljust(38)}  {seconds_text(seconds):>9}")
         if run.status != "ok":
             print(tail(run.output))
 
