@@ -146,7 +146,7 @@ def test_deployments_run_on_a_server_with_a_process_worker(
 def assert_published(project: ProjectPaths) -> None:
     assert project.warehouse.is_file()
     with duckdb.connect(str(project.warehouse), read_only=True) as connection:
-        assert connection.execute("SELECT count(*) FROM figures").fetchone() == (20,)
+        assert connection.execute("SELECT count(*) FROM figures").fetchone() == (18,)
 
 
 def test_make_server_points_the_ui_at_its_own_port() -> None:
