@@ -21,6 +21,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -104,6 +105,7 @@ def temporary_server() -> Iterator[str]:
     try:
         api_url = f"http://127.0.0.1:{port}/api"
         wait_healthy(api_url, process, float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
+        _temporary_api.append(api_url)
         yield api_url
     finally:
         process.terminate()
@@ -146,6 +148,22 @@ def flush_run_logs() -> None:
     EventsWorker.drain_all(timeout=5)
 
 
+# the API of this process's temporary server: every temporary server of a project serves the same database
+# (PREFECT_HOME), so its runs are recorded as "temporary", not by a port that changes with each run
+_temporary_api: list[str] = []
+
+
+def server_identity(api_url: str | None) -> str:
+    return "temporary" if api_url and api_url in _temporary_api else str(api_url)
+
+
+def read_record(path: Path) -> dict[str, Any]:
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):  # being written by a live run: not a dead one
+        return {}
+
+
 def current_run_id() -> str:
     """The Prefect flow-run id, which names the run in the history too; a fresh id outside a flow run."""
     from prefect.runtime import flow_run
@@ -164,7 +182,10 @@ def track_flow_run() -> Iterator[None]:
         return
     record = prefect_home() / "valley-runs" / f"{run_id}.json"
     record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps({"flow_run_id": run_id, "pid": os.getpid()}), encoding="utf-8")
+    from prefect.settings import PREFECT_API_URL
+
+    entry = {"flow_run_id": run_id, "pid": os.getpid(), "server": server_identity(PREFECT_API_URL.value())}
+    record.write_text(json.dumps(entry), encoding="utf-8")
     try:
         yield
     finally:
@@ -172,25 +193,26 @@ def track_flow_run() -> Iterator[None]:
 
 
 def mark_dead_runs_crashed(home: Path) -> list[str]:
-    """Flow runs whose process died mid-run are set Crashed on the server they reported to."""
+    """Flow runs whose process died mid-run are set Crashed on the server they reported to (records of runs on
+    another server wait for a run that talks to that one)."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectNotFound
+    from prefect.settings import PREFECT_API_URL
     from prefect.states import Crashed
 
     crashed: list[str] = []
-    records = list((home / "valley-runs").glob("*.json"))
-    if not records:
+    server = server_identity(PREFECT_API_URL.value())
+    records = [(path, read_record(path)) for path in (home / "valley-runs").glob("*.json")]
+    dead = [(path, entry) for path, entry in records if entry.get("server") == server and not pid_alive(entry["pid"])]
+    if not dead:
         return crashed
     with get_client(sync_client=True) as client:
-        for record in records:
-            entry = json.loads(record.read_text(encoding="utf-8"))
-            if pid_alive(entry["pid"]):
-                continue
-            with contextlib.suppress(ObjectNotFound, httpx.HTTPError):  # a run this server does not hold
+        for path, entry in dead:
+            with contextlib.suppress(ObjectNotFound):  # deleted from the server meanwhile
                 state = client.read_flow_run(entry["flow_run_id"]).state
                 if state is not None and not state.is_final():
                     message = f"the process running it (pid {entry['pid']}) died before the run finished"
                     client.set_flow_run_state(entry["flow_run_id"], Crashed(message=message), force=True)
                     crashed.append(entry["flow_run_id"])
-            record.unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
     return crashed
