@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from flows.steps.paths import ProjectPaths
-from flows.steps.warehouse import read_build_keys
 
 VALLEY = Path(sys.executable).parent / "valley"
 UNREACHABLE_API = "http://127.0.0.1:9/api"  # the discard port: nothing listens there
@@ -121,12 +120,6 @@ def test_validate_with_a_garbage_warehouse_says_it_is_not_a_duckdb_file(
     message = failure_message(valley(published_copy, "validate", api_url=prefect_api_url), "validate")
     assert message.startswith(f"{published_copy.warehouse} is not a DuckDB database"), message
     assert "`valley run` rebuilds it" in message
-
-
-def test_a_garbage_warehouse_has_no_build_keys_so_it_is_rebuilt(tmp_path: Path) -> None:
-    garbage = tmp_path / "valley.duckdb"
-    garbage.write_bytes(os.urandom(64 * 1024))
-    assert read_build_keys(garbage) == {}
 
 
 def test_validate_of_a_tampered_publish_exits_1_printing_the_failure_once(

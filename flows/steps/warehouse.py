@@ -115,23 +115,6 @@ def build_statements(keys: dict[str, str]) -> list[str]:
     ]
 
 
-def read_build_keys(path: Path) -> dict[str, str]:
-    """The input keys a published warehouse was built from; empty when there is none, or when the file is not
-    a readable DuckDB database (damaged or replaced): either way the next run rebuilds it."""
-    if not path.is_file():
-        return {}
-    try:
-        connection = duckdb.connect(str(path), read_only=True)
-    except duckdb.Error:
-        return {}
-    try:
-        if not connection.execute(f"SELECT 1 FROM duckdb_tables() WHERE table_name = '{BUILD_TABLE}'").fetchall():
-            return {}
-        return dict(connection.execute(f"SELECT stage, input_key FROM {BUILD_TABLE}").fetchall())
-    finally:
-        connection.close()
-
-
 def build_warehouse(
     schemas: dict[str, Schema], data_dir: Path, views_dir: Path, target: Path, keys: dict[str, str] | None = None
 ) -> dict[str, int]:
