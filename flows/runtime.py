@@ -14,20 +14,15 @@ import ctypes
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
-
-from flows.steps.errors import ValleyError
 from flows.steps.published import pid_alive
-from flows.steps.server import recorded_server
+from flows.steps.server import find_free_port, recorded_server, wait_for_health
 
 SERVER_APP = "prefect.server.api.server:create_app"
 PR_SET_PDEATHSIG = 1
@@ -42,12 +37,6 @@ def prefect_home() -> Path:
 def _die_with_parent() -> None:  # runs in the child between fork and exec
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def stop_orphaned_servers(home: Path) -> list[int]:
@@ -72,19 +61,6 @@ def _command_line(pid: int) -> str:
         return SERVER_APP  # no /proc: trust the record
 
 
-def wait_healthy(api_url: str, process: subprocess.Popen[bytes], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    with httpx.Client() as client:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise ValleyError(f"the temporary Prefect server exited with code {process.returncode} at start-up")
-            with contextlib.suppress(httpx.HTTPError):
-                if client.get(f"{api_url}/health", timeout=2).status_code == 200:
-                    return
-            time.sleep(0.1)
-    raise ValleyError(f"the temporary Prefect server did not answer at {api_url} within {timeout:g} s")
-
-
 @contextlib.contextmanager
 def temporary_server() -> Iterator[str]:
     """A Prefect API for this process only, on a free loopback port; stopped on exit, killed with us."""
@@ -93,7 +69,7 @@ def temporary_server() -> Iterator[str]:
     home = prefect_home()
     home.mkdir(parents=True, exist_ok=True)
     stop_orphaned_servers(home)
-    port = free_port()
+    port = find_free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", SERVER_APP, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--log-level", "error", "--lifespan", "on"]
     environment = {**os.environ, **get_current_settings().to_environment_variables(exclude_unset=True)}
@@ -104,7 +80,7 @@ def temporary_server() -> Iterator[str]:
     record.write_text(json.dumps({"server": process.pid, "owner": os.getpid(), "port": port}), encoding="utf-8")
     try:
         api_url = f"http://127.0.0.1:{port}/api"
-        wait_healthy(api_url, process, float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()))
+        wait_for_health(api_url, float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()), process)
         _temporary_api.append(api_url)
         yield api_url
     finally:
