@@ -66,6 +66,7 @@ class Finding:
     field: str
     severity: str
     message: str
+    record: str | None = None  # where the row came from ("file:line"), when from a record: not fingerprinted
 
     @property
     def fingerprint(self) -> str:
@@ -90,7 +91,7 @@ def findings_of(results: Iterable[dict[str, Any]]) -> list[Finding]:
             audit = bool(column) and str(row["table"]) != result["suite"]
             check = str(column) if audit else check_name(result["expectation"], column)
             finding = Finding(result["suite"], check, str(row["table"]), str(row["key"]), str(row["field"]),
-                              result["severity"], result.get("message") or "")  # fmt: skip
+                              result["severity"], result.get("message") or "", row.get("record"))  # fmt: skip
             out.setdefault(finding.fingerprint, finding)
     return list(out.values())
 
@@ -225,7 +226,8 @@ def classify(
         entry = by_print.get(finding.fingerprint)
         row: dict[str, Any] = {"fingerprint": finding.fingerprint, "suite": finding.suite, "check": finding.check,
                                "table": finding.table, "key": finding.key, "field": finding.field,
-                               "severity": finding.severity, "message": finding.message, "note": None}  # fmt: skip
+                               "severity": finding.severity, "message": finding.message, "note": None,
+                               "record": finding.record}  # fmt: skip
         if entry is None or finding.severity not in ACCEPTABLE:
             row["class"] = NEW
             if entry is not None:
@@ -239,7 +241,8 @@ def classify(
     resolved = [
         {"fingerprint": e.fingerprint, "suite": e.suite, "check": e.check, "table": e.table, "key": e.key,
          "field": e.field, "severity": e.severity, "message": None, "class": RESOLVED,
-         "note": f"stale: accepted {e.accepted} ({e.reason}) but no longer occurs; remove it from {ACCEPTED_FILE}"}
+         "note": f"stale: accepted {e.accepted} ({e.reason}) but no longer occurs; remove it from {ACCEPTED_FILE}",
+         "record": None}
         for e in entries
         if e.fingerprint not in present and e.suite in checked
     ]  # fmt: skip
@@ -262,6 +265,7 @@ def describe(row: dict[str, Any]) -> str:
     where = f"{row['table']} row '{row['key']}' field '{row['field']}'" if row["key"] else f"{row['table']}"
     severity = f"{row['severity']} " if row.get("severity") else ""
     head = f"{severity}{row['fingerprint']} {row['suite']}/{row['check']}: {where}"
+    head += f" at {row['record']}" if row.get("record") else ""
     return head + (f" ({row['note']})" if row.get("note") else "")
 
 

@@ -46,6 +46,8 @@ HISTORY_DDL = [
         run_id VARCHAR NOT NULL REFERENCES runs (run_id), fingerprint VARCHAR NOT NULL, suite VARCHAR NOT NULL,
         check_name VARCHAR NOT NULL, table_name VARCHAR NOT NULL, key VARCHAR NOT NULL, field VARCHAR NOT NULL,
         severity VARCHAR, class VARCHAR NOT NULL, note VARCHAR, PRIMARY KEY (run_id, fingerprint))""",
+    # added with record locations: the records file and line a finding's row came from, when it came from one
+    "ALTER TABLE findings ADD COLUMN IF NOT EXISTS record VARCHAR",
     "COMMENT ON TABLE findings IS 'Every finding of every run by its fingerprint (suite, check, table, key, "
     "field), classified: new, accepted (listed in expectations/accepted.yaml), or resolved (accepted but no longer "
     "occurring: a stale entry).'",
@@ -162,10 +164,10 @@ def append_history(document: dict[str, Any], report_path: Path, paths: ProjectPa
             if results:  # a run that found nothing to do checked nothing
                 connection.executemany("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", results)
             findings = [[document["run_id"], f["fingerprint"], f["suite"], f["check"], f["table"], f["key"], f["field"],
-                         f["severity"], f["class"], f["note"]]
+                         f["severity"], f["class"], f["note"], f.get("record")]
                         for f in document.get("findings", []) + document.get("resolved", [])]  # fmt: skip
             if findings:
-                connection.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
+                connection.executemany("INSERT INTO findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", findings)
             connection.execute("CHECKPOINT quality")
             connection.execute("USE memory")
             connection.execute("DETACH quality")

@@ -8,6 +8,7 @@ from typing import Any
 
 from flows.steps.errors import ValleyError
 from flows.steps.expect import CheckResult, read_frames, validate_tables
+from flows.steps.locate import locate_checks
 from flows.steps.package import validate_package
 
 Schema = dict[str, Any]
@@ -80,4 +81,5 @@ def check_package(
     texts = read_snapshots(package_dir, frames["sources"])
     outcomes: dict[str, Any] = {}
     checks = validate_tables(frames, texts, schemas, table_suites, audit_suites, outcomes)
+    checks = locate_checks(package_dir, frames, schemas, checks)  # each failing row at its record's file and line
     return ValidationReport(package_errors, checks, outcomes)
