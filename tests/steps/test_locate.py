@@ -92,6 +92,15 @@ def test_locate_rows_reads_only_the_records_files_of_the_failing_sources(corpus:
                                            "datapackage/sources/measures.yaml"])  # fmt: skip
 
 
+def test_locate_rows_parses_no_more_files_than_its_limit(corpus: ProjectPaths) -> None:
+    schemas = read_schemas(corpus.schemas_dir)
+    frames = frames_of(extract_tables(corpus.sources_dir))
+    failing = [{"table": "figures", "key": f"{source_slug(n)}-figure-000", "field": "value"} for n in (0, 1)]
+    files = RecordFiles(corpus.package_dir, limit=1)
+    found = locate_rows(corpus.package_dir, frames, schemas, failing, files)
+    assert len(files.parsed) == 1 and len(found) == 1  # the other row stays reported by key only
+
+
 def test_locate_rows_reads_nothing_when_nothing_failed(corpus: ProjectPaths) -> None:
     files = RecordFiles(corpus.package_dir)
     schemas = read_schemas(corpus.schemas_dir)
