@@ -17,16 +17,12 @@ def label(row: dict[str, Any]) -> str:
     return f"{row['table']} row '{row['key']}' field '{row['field']}' ({row['detail']})"
 
 
-@pytest.fixture(scope="module")
-def checkpoint_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, dict[str, Any]]:
-    """Three suites on a real DuckDB file through one Checkpoint: a query rule, a column rule whose failing rows are
-    named by the table's key (its own result_format), and a query rule failing on more rows than GX keeps."""
+def make_suites(folder: Path) -> tuple[Path, dict[str, Any]]:
+    """Three suites on a real DuckDB file: a query rule, a column rule whose failing rows are named by the table's
+    key (its own result_format), and a query rule failing on more rows than GX keeps."""
     import duckdb
     import great_expectations as gx
 
-    from flows.steps.rules import sql_context
-
-    folder = tmp_path_factory.mktemp("checkpoint")
     database = folder / "rules.duckdb"
     with duckdb.connect(str(database)) as connection:
         connection.execute(
@@ -45,7 +41,7 @@ def checkpoint_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any,
     )
     between = gx.expectations.ExpectColumnValuesToBeBetween(column="value", min_value=0)
     complete = {"result_format": "COMPLETE"}
-    suites = {
+    return database, {
         "plausibility": ("figures", gx.ExpectationSuite(name="plausibility", expectations=[negative]), complete),
         "figures": (
             "figures",
@@ -54,13 +50,24 @@ def checkpoint_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any,
         ),
         "coverage": ("mentions", gx.ExpectationSuite(name="coverage", expectations=[unmatched]), complete),
     }
+
+
+def run_on(folder: Path, site: Path | None) -> tuple[Any, dict[str, Any]]:
+    from flows.steps.rules import sql_context
+
+    database, suites = make_suites(folder)
     source = sql_context(database)
-    site = folder / "site"
     try:
-        outcomes = run_checkpoint(source, suites, site, label, {"figures": FIGURES, "mentions": MANY})
+        return source.data_context, run_checkpoint(source, suites, site, label, {"figures": FIGURES, "mentions": MANY})
     finally:
         source.get_execution_engine().engine.dispose()
-    return site, source.data_context, outcomes
+
+
+@pytest.fixture(scope="module")
+def checkpoint_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Any, dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("checkpoint")
+    context, outcomes = run_on(folder, folder / "site")
+    return folder / "site", context, outcomes
 
 
 def page_text(site: Path, suite: str) -> str:
@@ -117,3 +124,10 @@ def test_offline_page_view_leaves_no_network_address_in_gx_pages(checkpoint_run:
         # the overridden favicon and logo point at files GX copied into the site
         for reference in re.findall(r"""(?:src|href)=["']([^"'#][^"']*/static/images/[^"']*)["']""", text):
             assert (page.parent / reference.split("?")[0]).is_file(), (page.name, reference)
+
+
+def test_run_checkpoint_without_a_site_completes_the_results_and_builds_no_docs(tmp_path: Path) -> None:
+    _, outcomes = run_on(tmp_path, None)
+    assert len(outcomes["plausibility"].results[0].result["partial_unexpected_list"]) == 2
+    assert len(unexpected_rows(outcomes["coverage"].results[0].result)) == MANY
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["rules.duckdb"]
