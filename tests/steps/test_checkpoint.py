@@ -131,3 +131,14 @@ def test_run_checkpoint_without_a_site_completes_the_results_and_builds_no_docs(
     assert len(outcomes["plausibility"].results[0].result["partial_unexpected_list"]) == 2
     assert len(unexpected_rows(outcomes["coverage"].results[0].result)) == MANY
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rules.duckdb"]
+
+
+def test_run_checkpoint_with_no_suite_returns_no_result(tmp_path: Path) -> None:
+    from flows.steps.rules import sql_context
+
+    database, _ = make_suites(tmp_path)
+    source = sql_context(database)
+    try:
+        assert run_checkpoint(source, {}, tmp_path / "site", label, {}) == {}
+    finally:
+        source.get_execution_engine().engine.dispose()
