@@ -8,7 +8,7 @@ key columns table, key, field (which row and field of which table a check is abo
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from flows.steps.numbers import (
@@ -23,7 +23,7 @@ from flows.steps.numbers import (
 from flows.steps.periods import NONE, date_figure
 
 Row = dict[str, Any]
-Tables = dict[str, list[Row]]
+Tables = Mapping[str, Iterable[Row]]  # each table's rows; iterated more than once
 AUDIT_KEY = ["table", "key", "field"]
 # sub-spans that must lie inside each row's evidence_quote
 SPANS = {
@@ -116,57 +116,54 @@ REPARSERS: dict[str, Callable[[Row, str], dict[str, bool | None]]] = {
 }
 
 
-def audit_evidence(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]]) -> list[Row]:
+def audit_evidence(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]]) -> Iterator[Row]:
     """Every quote at its offset in the source, every sub-span in its quote, every parsed value re-parsed."""
-    out = []
     for table, rows in tables.items():
         for row in rows:
             if "evidence_quote" not in row:
-                continue
+                break  # a table's rows share their columns: this one holds no quotes
             key, quote = primary_key(table, row, keys), row["evidence_quote"] or ""
             text = texts.get(row["source_id"], "")
             offset = int(row["evidence_offset"])
             found = bool(quote) and text[offset : offset + len(quote)] == quote
-            out.append({"table": table, "key": key, "field": "evidence_quote", "found": found, "reparsed": None})
+            yield {"table": table, "key": key, "field": "evidence_quote", "found": found, "reparsed": None}
             for field in SPANS.get(table, ()):
                 if row.get(field) is not None:
                     inside = quote.count(row[field]) == 1
-                    out.append({"table": table, "key": key, "field": field, "found": inside, "reparsed": None})
+                    yield {"table": table, "key": key, "field": field, "found": inside, "reparsed": None}
             if table in REPARSERS:
                 for field, ok in REPARSERS[table](row, text).items():
-                    out.append({"table": table, "key": key, "field": field, "found": None, "reparsed": ok})
+                    yield {"table": table, "key": key, "field": field, "found": None, "reparsed": ok}
     for row in tables.get("number_mentions", []):
         text, offset = texts.get(row["source_id"], ""), int(row["offset"])
         found = text[offset : offset + len(row["text"])] == row["text"]
         key = primary_key("number_mentions", row, keys)
-        out.append({"table": "number_mentions", "key": key, "field": "text", "found": found, "reparsed": None})
-    return out
+        yield {"table": "number_mentions", "key": key, "field": "text", "found": found, "reparsed": None}
 
 
-def text_numbers(texts: dict[str, str]) -> list[Row]:
+def text_numbers(texts: dict[str, str]) -> Iterator[Row]:
     """Every number each snapshot holds today (digits or words), with its offset and line: coverage's facts."""
-    return [
+    return (
         {"source_id": source_id, "offset": start, "number": number, "line": text.count("\n", 0, start) + 1}
         for source_id, text in sorted(texts.items())
         for start, _, number in find_number_spans(text)
-    ]
+    )
 
 
-def change_intervals(tables: Tables) -> list[Row]:
+def change_intervals(tables: Tables) -> Iterator[Row]:
     """Each stated change's interval as the number parser reads it (figures and corroborations)."""
-    out = []
     for table, key in (("figures", "figure_id"), ("corroborations", "corroboration_id")):
         for row in tables.get(table, []):
             if not row.get("change_text"):
                 continue
             change, ok = _attempt(parse_change_quantity, row["change_text"])
             low, high = (change.low, change.high) if ok else (None, None)
-            out.append({"table": table, "key": row[key], "low": low, "high": high, "parsed": ok})
-    return out
+            yield {"table": table, "key": row[key], "low": low, "high": high, "parsed": ok}
 
 
-def build_facts(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]]) -> dict[str, list[Row]]:
-    """The facts only Python can establish, as tables the rules in expectations/ query beside the data."""
+def build_facts(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]]) -> dict[str, Iterator[Row]]:
+    """The facts only Python can establish, as rows the rules in expectations/ query beside the data; made as they
+    are read (at 10,000 sources they are millions of rows, loaded in chunks by flows/steps/rules.py)."""
     return {
         "evidence": audit_evidence(tables, texts, keys),
         "text_numbers": text_numbers(texts),
@@ -174,10 +171,20 @@ def build_facts(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]
     }
 
 
-def rows_of(frame: Any) -> list[Row]:
-    """DataFrame -> list of dicts with None for missing values."""
-    records: Iterable[Row] = frame.to_dict("records")
-    return [
-        {k: (None if v is None or (isinstance(v, float) and math.isnan(v)) else v) for k, v in r.items()}
-        for r in records
-    ]
+class FrameRows:
+    """A frame's rows as dicts with None for missing values, made one at a time each time it is iterated."""
+
+    def __init__(self, frame: Any) -> None:
+        self.frame = frame
+
+    def __iter__(self) -> Iterator[Row]:
+        columns = list(self.frame.columns)
+        # missing values become None column by column, not value by value: a million rows go through here
+        cleaned = self.frame.astype(object).where(self.frame.notna(), None)
+        for values in zip(*(cleaned[column].tolist() for column in columns), strict=True):
+            yield dict(zip(columns, values, strict=True))
+
+
+def rows_of(frame: Any) -> FrameRows:
+    """DataFrame -> its rows as dicts, lazily (a list of every row's dict would hold each table twice)."""
+    return FrameRows(frame)

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import dataclasses
+import functools
 import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.steps.audit import AUDIT_COLUMNS, AUDIT_KEY, build_facts, rows_of
+import duckdb
+
+from flows.steps.audit import build_facts, rows_of
+from flows.steps.outcomes import UNEXPECTED_ROWS, CheckResult, check_results, explain_table_failure
 from flows.steps.package import read_json
 from flows.steps.records import InputError, Problem
 from flows.steps.rules import (
+    RULE_FORMAT,
     RULE_SUITES,
     build_rule_database,
     describe_rule_failure,
     failing_keys,
-    validate_rule_suites,
+    validate_sql_suites,
 )
+from flows.steps.warehouse import quote_identifier
 
 Schema = dict[str, Any]
 Expectation = dict[str, Any]
@@ -43,9 +47,38 @@ def anchored_regex(pattern: str) -> str:
     return f"^(?:{body})$"
 
 
-def parameter_name(resource: str, field: str) -> str:
-    """The suite parameter holding the key values of another table, filled in at validation time."""
-    return f"{resource}__{field}"
+@functools.cache
+def _reserved_words() -> frozenset[str]:
+    with duckdb.connect() as connection:
+        rows = connection.execute("SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved'")
+        return frozenset(row[0] for row in rows.fetchall())
+
+
+def sql_name(name: str) -> str:
+    """A name as DuckDB reads it: bare when it can be, so a generated rule reads like SQL written by hand."""
+    bare = re.fullmatch(r"[a-z_][a-z0-9_]*", name) and name not in _reserved_words()
+    return name if bare else quote_identifier(name)
+
+
+def orphan_rows_query(table: str, key: list[str], field: str, referenced: str, referenced_field: str) -> str:
+    """The rows whose `field` names no row of the referenced table: their key and that field, by a left join."""
+    shown = ", ".join(f"checked.{sql_name(c)}" for c in dict.fromkeys([*key, field]))
+    column, target = f"checked.{sql_name(field)}", f"referenced.{sql_name(referenced_field)}"
+    return (
+        f"WITH checked AS (SELECT * FROM {{batch}}) SELECT {shown} FROM checked "
+        f"LEFT JOIN {sql_name(referenced)} AS referenced ON {target} = {column} "
+        f"WHERE {column} IS NOT NULL AND {target} IS NULL"
+    )
+
+
+def foreign_key_expectation(table: str, schema: Schema, foreign: dict[str, Any]) -> Expectation:
+    """A foreign key as a query rule that joins (a value list of every referenced key would not scale)."""
+    field, referenced = foreign["fields"], foreign["reference"]["resource"] or table
+    referenced_field = foreign["reference"]["fields"]
+    query = orphan_rows_query(table, schema["primaryKey"], field, referenced, referenced_field)
+    expectation = _generated(UNEXPECTED_ROWS, {"unexpected_rows_query": query}, table, "foreignKey")
+    expectation["meta"]["check"] = field
+    return {"type": UNEXPECTED_ROWS, "description": f"every {table}.{field} names a row of {referenced}"} | expectation
 
 
 def baseline_expectations(table: str, schema: Schema) -> list[Expectation]:
@@ -76,12 +109,7 @@ def baseline_expectations(table: str, schema: Schema) -> list[Expectation]:
         out.append(_generated("expect_compound_columns_to_be_unique", {"column_list": key}, table, "primaryKey"))
     elif not next(f for f in schema["fields"] if f["name"] == key[0]).get("constraints", {}).get("unique"):
         out.append(_generated("expect_column_values_to_be_unique", {"column": key[0]}, table, "primaryKey"))
-    for foreign in schema.get("foreignKeys", []):
-        reference = foreign["reference"]
-        value_set = {"$PARAMETER": parameter_name(reference["resource"] or table, reference["fields"])}
-        kwargs = {"column": foreign["fields"], "value_set": value_set}
-        out.append(_generated("expect_column_values_to_be_in_set", kwargs, table, "foreignKey"))
-    return out
+    return out + [foreign_key_expectation(table, schema, foreign) for foreign in schema.get("foreignKeys", [])]
 
 
 def suite_path(expectations_dir: Path, table: str) -> Path:
@@ -118,20 +146,6 @@ def write_suites(schemas: dict[str, Schema], expectations_dir: Path, out_dir: Pa
     return written
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    """One expectation's outcome on one table or audit frame (the suite's name)."""
-
-    suite: str
-    expectation: str
-    column: str | None
-    severity: str
-    success: bool
-    message: str
-    # every failing row as {table, key, field}: what a finding's fingerprint is made of
-    failing: list[dict[str, str]] = dataclasses.field(default_factory=list)
-
-
 def read_frames(schemas: dict[str, Schema], data_dir: Path) -> dict[str, Any]:
     """Load each CSV into a DataFrame with the dtypes its schema gives."""
     import pandas as pd
@@ -152,66 +166,6 @@ def read_frames(schemas: dict[str, Schema], data_dir: Path) -> dict[str, Any]:
             .where(lambda frame: frame.notna(), None)
         )
     return frames
-
-
-def key_values(frames: dict[str, Any], schemas: dict[str, Schema]) -> dict[str, list[Any]]:
-    """Values for every foreign-key suite parameter, read from the referenced tables."""
-    values = {}
-    for table, schema in schemas.items():
-        for foreign in schema.get("foreignKeys", []):
-            resource = foreign["reference"]["resource"] or table
-            field = foreign["reference"]["fields"]
-            values[parameter_name(resource, field)] = [v for v in frames[resource][field].tolist() if v is not None]
-    return values
-
-
-def _row_labels(result: dict[str, Any], frame: Any, key: list[str], audit: bool) -> list[str]:
-    """Where each failing row is: table, key and field for audit frames; CSV row and key otherwise."""
-    indexes = result.get("unexpected_index_list") or []
-    values = result.get("unexpected_list") or [None] * len(indexes)
-    labels = []
-    for entry, value in list(zip(indexes, values, strict=False))[:5]:
-        keys = {k: entry.get(k) for k in key} if isinstance(entry, dict) else {}
-        shown = f" value {value!r}" if value is not None else ""
-        if audit:
-            detail = ""
-            if "detail" in frame.columns:
-                match = frame[(frame[key] == [keys.get(k) for k in key]).all(axis=1)]
-                detail = f" ({match['detail'].iloc[0]})" if len(match) else ""
-            labels.append(f"{keys.get('table')} row '{keys.get('key')}' field '{keys.get('field')}'{detail or shown}")
-            continue
-        match = frame.index[(frame[key] == [keys.get(k) for k in key]).all(axis=1)] if keys else []
-        row = int(match[0]) + 2 if len(match) else "?"
-        labels.append(f"row {row} ({', '.join(f'{k}={v}' for k, v in keys.items())}){shown}")
-    return labels
-
-
-def failing_rows(suite: str, column: str | None, result: dict[str, Any], key: list[str]) -> list[dict[str, str]]:
-    """Each failing row located: an audit frame's own table, key and field; a table suite's key and column."""
-    rows = []
-    for entry in result.get("unexpected_index_list") or []:
-        keys = {k: entry.get(k) for k in key} if isinstance(entry, dict) else {}
-        if key == AUDIT_KEY:
-            rows.append({"table": str(keys.get("table")), "key": str(keys.get("key")), "field": str(keys.get("field"))})
-        else:
-            label = ",".join(f"{k}={v}" for k, v in keys.items())
-            rows.append({"table": suite, "key": label, "field": column or ""})
-    return rows
-
-
-def describe_failure(suite: str, config: Any, result: dict[str, Any], frame: Any, key: list[str]) -> str:
-    """Name the table, the rows (CSV row number and key, or the audited row) and the field of a failure."""
-    audit = key == AUDIT_KEY
-    column = config.kwargs.get("column") or ", ".join(config.kwargs.get("column_list", []))
-    what = (config.meta or {}).get("description") or config.type
-    head = f"{suite}: {what}" + (f" ({'check' if audit else 'field'} '{column}')" if column else "")
-    labels = _row_labels(result, frame, key, audit)
-    if not labels:
-        observed = result.get("observed_value")
-        return head + (f": observed {observed!r}" if observed is not None else "")
-    count = len(result.get("unexpected_index_list") or [])
-    more = f" and {count - len(labels)} more" if count > len(labels) else ""
-    return f"{head}: {count} failing row(s): " + "; ".join(labels) + more
 
 
 def _context_batch_definition() -> Any:
@@ -301,56 +255,7 @@ def run_suites(
         )
         if outcomes is not None:
             outcomes[name] = outcome
-        results += check_results(name, outcome, lambda config, result, name=name, frame=frame: (
-            describe_failure(name, config, result, frame, keys[name]),
-            failing_rows(name, config.kwargs.get("column"), result, keys[name]),
-        ))  # fmt: skip
-    return results
-
-
-def exception_message(info: dict[str, Any]) -> str | None:
-    """GX's exception for an expectation: at the top for column rules, per metric for query rules."""
-    if info.get("raised_exception"):
-        return str(info.get("exception_message"))
-    nested = [value for value in info.values() if isinstance(value, dict) and value.get("raised_exception")]
-    return str(nested[0].get("exception_message")) if nested else None
-
-
-def check_results(name: str, outcome: Any, explain: Any) -> list[CheckResult]:
-    """One CheckResult per expectation, in the suite file's order; `explain(config, result)` gives a failure's
-    message and failing rows."""
-    results = []
-    for item in sorted(outcome.results, key=lambda r: r.expectation_config.meta["index"]):
-        config = item.expectation_config
-        assert config is not None  # GX always echoes the configuration it ran
-        message, failing = ("", []) if item.success else explain(config, item.result)
-        problem = exception_message(item.exception_info or {})
-        if problem:
-            message = f"{name}: {config.type} could not run: {problem}"
-        column = config.kwargs.get("column") or (config.meta or {}).get("check")
-        results.append(
-            CheckResult(name, config.type, column, config.severity.value, bool(item.success), message, failing)
-        )
-    return results
-
-
-def run_rule_suites(
-    suites: dict[str, Path],
-    frames: dict[str, Any],
-    facts: dict[str, Any],
-    schemas: dict[str, Schema],
-    outcomes: dict[str, Any] | None = None,
-) -> list[CheckResult]:
-    """Each rule suite on its table in a scratch DuckDB database holding the tables, facts and views."""
-    loaded = {name: (read_suite(path).get("asset", name), load_suite(path)) for name, path in suites.items()}
-    with tempfile.TemporaryDirectory(prefix="valley-rules-") as scratch:
-        database = build_rule_database(frames, facts, schemas, Path(scratch) / "rules.duckdb")
-        validated = validate_rule_suites(database, loaded, outcomes)
-    results = []
-    for name, outcome in validated:
-        results += check_results(name, outcome, lambda config, result, name=name: (
-            describe_rule_failure(name, config, result), failing_keys(result),
-        ))  # fmt: skip
+        results += check_results(name, outcome, explain_table_failure(name, frame, keys[name]))
     return results
 
 
@@ -363,6 +268,20 @@ def frames_of(rows: dict[str, list[dict[str, Any]]], columns: dict[str, list[str
     }
 
 
+def load_sql_suites(
+    schemas: dict[str, Schema], table_suites: Path, audit_suites: Path
+) -> dict[str, tuple[str, Any, dict[str, Any]]]:
+    """Every table's suite on its table (failing rows located by primary key), then every rule suite on its asset."""
+    loaded = {}
+    for table, schema in schemas.items():
+        result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": schema["primaryKey"]}
+        loaded[table] = (table, load_suite(suite_path(table_suites, table)), result_format)
+    for name in RULE_SUITES:
+        path = suite_path(audit_suites, name)
+        loaded[name] = (read_suite(path).get("asset", name), load_suite(path), RULE_FORMAT)
+    return loaded
+
+
 def validate_tables(
     frames: dict[str, Any],
     texts: dict[str, str],
@@ -371,11 +290,21 @@ def validate_tables(
     audit_suites: Path,
     outcomes: dict[str, Any] | None = None,
 ) -> list[CheckResult]:
-    """Every table's suite (generated baseline + editor) on the frames, then every rule suite on DuckDB."""
+    """Every table's suite (generated baseline + editor) and every rule suite, validated by GX on one scratch DuckDB
+    database holding the tables, the facts and the consistency views; the frames only locate a failing row."""
     keys = {table: schema["primaryKey"] for table, schema in schemas.items()}
-    suites = {table: suite_path(table_suites, table) for table in schemas}
-    results = run_suites(suites, frames, keys, key_values(frames, schemas), outcomes)
-    tables = {table: rows_of(frame) for table, frame in frames.items()}
-    facts = frames_of(build_facts(tables, texts, keys), AUDIT_COLUMNS)
-    rule_suites = {name: suite_path(audit_suites, name) for name in RULE_SUITES}
-    return results + run_rule_suites(rule_suites, frames, facts, schemas, outcomes)
+    suites = load_sql_suites(schemas, table_suites, audit_suites)
+    with tempfile.TemporaryDirectory(prefix="valley-suites-") as scratch:
+        # the facts stream into the database as they are made: only the rules read them
+        facts = build_facts({table: rows_of(frame) for table, frame in frames.items()}, texts, keys)
+        database = build_rule_database(frames, facts, schemas, Path(scratch) / "suites.duckdb")
+        validated = validate_sql_suites(database, suites, outcomes)
+    results = []
+    for name, outcome in validated:
+        if name in schemas:
+            results += check_results(name, outcome, explain_table_failure(name, frames[name], keys[name]))
+        else:
+            results += check_results(name, outcome, lambda config, result, name=name: (
+                describe_rule_failure(name, config, result), failing_keys(result),
+            ))  # fmt: skip
+    return results

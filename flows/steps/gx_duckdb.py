@@ -1,21 +1,25 @@
-"""Two GX 1.x limitations worked around in one place: DuckDB through GX's SQL data source, and failing rows
-of an UnexpectedRowsExpectation in Data Docs.
+"""GX 1.x limitations worked around in one place: DuckDB through GX's SQL data source, and failing rows of an
+UnexpectedRowsExpectation in Data Docs.
 
 1. GX's SqlAlchemyExecutionEngine.execute_query returns the cursor after its `with engine.connect()` block
    has closed the connection. Closing rolls back, and DuckDB (duckdb-engine) drops the pending result, so
    every metric silently sees no rows. `patch_duckdb_fetch` makes the engine fetch the rows into a buffered
-   result before the connection closes, for DuckDB engines only. (GX also has no regex expression for the
-   duckdb dialect; nothing here asks for one: the rules that need a pattern run on frames.)
+   result before the connection closes, for DuckDB engines only.
 2. UnexpectedRowsExpectation puts its rows under result.details, which GX's Data Docs renderers never show:
    a reader sees "3 unexpected rows" and not which. `show_unexpected_rows` copies each failing row's
    label into partial_unexpected_list, which GX's own "Sampled Unexpected Values" table renders.
 3. UnexpectedRowsExpectation keeps at most MAX_RESULT_RECORDS (200) of the rows its query returns, while the
    count is of all of them; a report lists every failing row, so `fetch_all_unexpected_rows` runs the rule's own
    query once more on the database when GX kept fewer rows than it counted.
+4. GX picks a regex expression per SQL dialect (`get_dialect_regex_expression` in
+   great_expectations/expectations/metrics/util.py) and has none for duckdb, so every expect_column_values_to_(not_)
+   match_regex fails with "Regex is not supported for dialect duckdb". `patch_duckdb_regex` gives it DuckDB's
+   `regexp_matches` (a search, like GX's pandas `str.contains`), for DuckDB only.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 DUCKDB = "duckdb"
@@ -40,6 +44,29 @@ def patch_duckdb_fetch() -> None:
 
     execute_query.fetches_before_close = True  # type: ignore[attr-defined]
     SqlAlchemyExecutionEngine.execute_query = execute_query  # type: ignore[method-assign]
+
+
+def patch_duckdb_regex() -> None:
+    """Give GX's regex metrics an expression for the duckdb dialect: `regexp_matches`, negated for "not match"
+    (idempotent). Each metric module imported GX's function by name, so each module's reference is replaced."""
+    import great_expectations  # noqa: F401  (importing GX loads every metric module that holds a reference)
+    import sqlalchemy as sa
+    from great_expectations.expectations.metrics import util
+
+    original = util.get_dialect_regex_expression
+    if getattr(original, "knows_duckdb", False):
+        return
+
+    def get_dialect_regex_expression(column: Any, regex: str, dialect: Any, positive: bool = True) -> Any:
+        if getattr(dialect, "name", None) != DUCKDB:
+            return original(column, regex, dialect, positive)
+        matches = sa.func.regexp_matches(column, sa.literal(regex))
+        return matches if positive else sa.not_(matches)
+
+    get_dialect_regex_expression.knows_duckdb = True  # type: ignore[attr-defined]
+    for module in list(sys.modules.values()):
+        if getattr(module, "get_dialect_regex_expression", None) is original:
+            setattr(module, "get_dialect_regex_expression", get_dialect_regex_expression)  # noqa: B010
 
 
 def fetch_all_unexpected_rows(engine: Any, asset: str, outcome: Any) -> None:

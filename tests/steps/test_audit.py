@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from flows.steps.audit import AUDIT_COLUMNS, build_facts, rows_of
+from flows.steps.audit import build_facts, rows_of
 from flows.steps.expect import CheckResult, frames_of, read_frames, validate_tables
 from flows.steps.numbers import parse_figure
 from flows.steps.package import read_schemas
@@ -21,7 +21,7 @@ Tables = dict[str, list[dict[str, Any]]]
 @pytest.fixture(scope="module")
 def tables() -> Tables:
     frames = read_frames(SCHEMAS, DEFAULT_PATHS.data_dir)
-    return {table: rows_of(frame) for table, frame in frames.items()}
+    return {table: list(rows_of(frame)) for table, frame in frames.items()}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def failures(tables: Tables, texts: dict[str, str]) -> list[CheckResult]:
 def view_rows(tables: Tables, texts: dict[str, str], view: str) -> list[dict[str, Any]]:
     """The rows of one view of the rule database the suites query (a finding's detail even when it passes)."""
     keys = {table: schema["primaryKey"] for table, schema in SCHEMAS.items()}
-    facts = frames_of(build_facts(tables, texts, keys), AUDIT_COLUMNS)
+    facts = build_facts(tables, texts, keys)
     return read_view(frames_of(tables, COLUMNS), facts, SCHEMAS, view)
 
 

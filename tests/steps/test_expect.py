@@ -11,7 +11,11 @@ SCHEMAS = read_schemas(DEFAULT_PATHS.schemas_dir)
 
 
 def rules(table: str) -> dict[tuple[str, str], dict]:
-    return {(e["meta"]["rule"], e["kwargs"].get("column", "")): e for e in baseline_expectations(table, SCHEMAS[table])}
+    """Each generated expectation by its rule and column (a foreign key's column is its `check`)."""
+    return {
+        (e["meta"]["rule"], e["kwargs"].get("column") or e["meta"].get("check", "")): e
+        for e in baseline_expectations(table, SCHEMAS[table])
+    }
 
 
 def test_committed_suites_match_what_the_schemas_generate() -> None:
@@ -40,34 +44,6 @@ def test_committed_suites_match_what_the_schemas_generate() -> None:
             {"min_value": 2000, "max_value": 2030},
         ),
         (
-            "figures",
-            "foreignKey",
-            "subject_id",
-            "expect_column_values_to_be_in_set",
-            {"value_set": {"$PARAMETER": "organizations__organization_id"}},
-        ),
-        (
-            "figures",
-            "foreignKey",
-            "measure",
-            "expect_column_values_to_be_in_set",
-            {"value_set": {"$PARAMETER": "measures__measure_id"}},
-        ),
-        (
-            "corroborations",
-            "foreignKey",
-            "figure_id",
-            "expect_column_values_to_be_in_set",
-            {"value_set": {"$PARAMETER": "figures__figure_id"}},
-        ),
-        (
-            "figures",
-            "foreignKey",
-            "same_as",
-            "expect_column_values_to_be_in_set",
-            {"value_set": {"$PARAMETER": "figures__figure_id"}},
-        ),
-        (
             "sources",
             "pattern",
             "sha256",
@@ -82,6 +58,38 @@ def test_baseline_is_generated_from_schema_constraints(
     expectation = rules(table)[(rule, column)]
     assert expectation["type"] == kind and expectation["severity"] == "critical"
     assert {k: expectation["kwargs"][k] for k in kwargs} == kwargs
+
+
+@pytest.mark.parametrize(
+    ("table", "field", "words"),
+    [
+        ("figures", "subject_id", "every figures.subject_id names a row of organizations"),
+        ("figures", "measure", "every figures.measure names a row of measures"),
+        ("figures", "same_as", "every figures.same_as names a row of figures"),
+        ("corroborations", "figure_id", "every corroborations.figure_id names a row of figures"),
+        ("number_mentions", "source_id", "every number_mentions.source_id names a row of sources"),
+    ],
+)
+def test_a_foreign_key_becomes_a_query_rule_in_words(table: str, field: str, words: str) -> None:
+    expectation = rules(table)[("foreignKey", field)]
+    assert expectation["type"] == "unexpected_rows_expectation" and expectation["severity"] == "critical"
+    assert expectation["description"] == words and expectation["meta"]["source"] == "table-schema"
+
+
+def test_a_foreign_key_rule_returns_the_orphan_rows_by_key(tmp_path: Path) -> None:
+    """The generated query run on DuckDB (as GX runs it, {batch} a subquery): only rows naming no referenced row,
+    with the table's key and the field; an empty reference is no orphan."""
+    import duckdb
+
+    query = next(e for e in baseline_expectations("number_mentions", SCHEMAS["number_mentions"])
+                 if e["meta"]["rule"] == "foreignKey")["kwargs"]["unexpected_rows_query"]  # fmt: skip
+    with duckdb.connect(str(tmp_path / "keys.duckdb")) as connection:
+        connection.execute("CREATE TABLE sources AS SELECT 'a' AS source_id")
+        connection.execute(
+            "CREATE TABLE number_mentions AS SELECT * FROM (VALUES ('a', 1), ('b', 2), (NULL, 3)) t(source_id, \"offset\")"
+        )
+        rows = connection.execute(query.replace("{batch}", "(SELECT * FROM number_mentions) AS subselect")).fetchall()
+    assert rows == [("b", 2)]
 
 
 def test_compound_primary_key_becomes_compound_uniqueness() -> None:

@@ -4,8 +4,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.steps.gx_duckdb import patch_duckdb_fetch, show_unexpected_rows, unexpected_rows
-from flows.steps.rules import label, validate_rule_suites
+from flows.steps.gx_duckdb import patch_duckdb_fetch, patch_duckdb_regex, show_unexpected_rows, unexpected_rows
+from flows.steps.rules import label, validate_rule_suites, validate_sql_suites
 
 RULE = "SELECT 'figures' AS \"table\", figure_id AS key, 'value' AS field, 'negative' AS detail FROM {batch} WHERE value < 0"
 
@@ -76,3 +76,35 @@ def test_every_failing_row_is_kept_beyond_gx_s_first_200(tmp_path: Path) -> None
     assert result.results[0].result["observed_value"] == 450
     assert len(unexpected_rows(result.results[0].result)) == 450
     assert len(result.results[0].result["partial_unexpected_list"]) == 20
+
+
+@pytest.mark.parametrize(
+    ("kind", "failing"),
+    [("ExpectColumnValuesToMatchRegex", ["B-2"]), ("ExpectColumnValuesToNotMatchRegex", ["a1", "xc3"])],
+)
+def test_regex_expectations_run_on_duckdb_through_gx_sql(tmp_path: Path, kind: str, failing: list[str]) -> None:
+    """GX has no regex expression for the duckdb dialect; patched, a pattern is searched like GX's pandas one
+    (a value containing a match passes) and "not match" is its negation; NULL is left to not-null rules."""
+    import great_expectations as gx
+
+    database = tmp_path / "codes.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute("CREATE TABLE codes AS SELECT * FROM (VALUES ('a1'), ('B-2'), (NULL), ('xc3')) t(code)")
+    expectation = getattr(gx.expectations, kind)(column="code", regex="[a-z][0-9]")
+    suite = gx.ExpectationSuite(name="codes", expectations=[expectation])
+    result_format = {"result_format": "COMPLETE"}
+    [(_, outcome)] = validate_sql_suites(database, {"codes": ("codes", suite, result_format)})
+    [item] = outcome.results
+    assert not item.exception_info.get("raised_exception"), item.exception_info
+    assert not item.success and sorted(item.result["unexpected_list"]) == sorted(failing)
+
+
+def test_the_regex_patch_is_applied_once() -> None:
+    from great_expectations.expectations.metrics import util
+    from great_expectations.expectations.metrics.column_map_metrics import column_values_match_regex
+
+    patch_duckdb_regex()
+    patched = util.get_dialect_regex_expression
+    patch_duckdb_regex()
+    assert util.get_dialect_regex_expression is patched and getattr(patched, "knows_duckdb", False)
+    assert column_values_match_regex.get_dialect_regex_expression is patched  # the module that uses it sees it
