@@ -15,6 +15,9 @@ UnexpectedRowsExpectation in Data Docs.
    great_expectations/expectations/metrics/util.py) and has none for duckdb, so every expect_column_values_to_(not_)
    match_regex fails with "Regex is not supported for dialect duckdb". `patch_duckdb_regex` gives it DuckDB's
    `regexp_matches` (a search, like GX's pandas `str.contains`), for DuckDB only.
+5. On SQL, GX lists the keys of at most `partial_unexpected_count` (20) failing rows (unexpected_index_list), even
+   with the COMPLETE result format. `listing_every_failing_row` raises that count to the most rows an expectation
+   was counted failing, and `shorten_partial_lists` cuts the sampled lists Data Docs show back to SHOWN_ROWS.
 """
 
 from __future__ import annotations
@@ -67,6 +70,21 @@ def patch_duckdb_regex() -> None:
     for module in list(sys.modules.values()):
         if getattr(module, "get_dialect_regex_expression", None) is original:
             setattr(module, "get_dialect_regex_expression", get_dialect_regex_expression)  # noqa: B010
+
+
+def listing_every_failing_row(result_format: dict[str, Any], failing: list[Any]) -> dict[str, Any]:
+    """A COMPLETE result format that lists every failing row of these results (counted in a first run)."""
+    if result_format.get("result_format") != "COMPLETE":
+        return result_format
+    most = max((item.result.get("unexpected_count") or 0 for item in failing), default=0)
+    return {**result_format, "partial_unexpected_count": max(most, SHOWN_ROWS)}
+
+
+def shorten_partial_lists(result: dict[str, Any]) -> None:
+    """Cut the sampled failing values GX's Data Docs render to SHOWN_ROWS (the full lists stay)."""
+    for name in ("partial_unexpected_list", "partial_unexpected_index_list", "partial_unexpected_counts"):
+        if isinstance(result.get(name), list):
+            result[name] = result[name][:SHOWN_ROWS]
 
 
 def fetch_all_unexpected_rows(engine: Any, asset: str, outcome: Any) -> None:

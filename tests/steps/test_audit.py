@@ -261,3 +261,15 @@ def test_a_figure_with_an_unknown_measure_fails_the_foreign_key(tables: Tables, 
     figure(copy, "brookcloud-town-output")["measure"] = "outptu"
     found = [f for f in failures(copy, texts) if (f.suite, f.column) == ("figures", "measure")]
     assert [f.severity for f in found] == ["critical"] and "value 'outptu'" in found[0].message
+
+
+def test_every_failing_row_of_a_table_rule_is_kept_by_key(tables: Tables, texts: dict[str, str]) -> None:
+    """More failing rows than GX's SQL engine lists by itself (20): each is a finding, the message shows five."""
+    copy = {table: [dict(row) for row in rows] for table, rows in tables.items()}
+    for row in copy["number_mentions"]:
+        row["accounted_by_table"] = "nowhere"
+    [found] = [f for f in failures(copy, texts) if (f.suite, f.column) == ("number_mentions", "accounted_by_table")]
+    assert len(copy["number_mentions"]) > 20 and len(found.failing) == len(copy["number_mentions"])
+    first = copy["number_mentions"][0]
+    assert f"row 2 (source_id={first['source_id']}, offset={first['offset']}) value 'nowhere'" in found.message
+    assert f"and {len(copy['number_mentions']) - 5} more" in found.message

@@ -108,3 +108,30 @@ def test_the_regex_patch_is_applied_once() -> None:
     patch_duckdb_regex()
     assert util.get_dialect_regex_expression is patched and getattr(patched, "knows_duckdb", False)
     assert column_values_match_regex.get_dialect_regex_expression is patched  # the module that uses it sees it
+
+
+def test_only_failing_expectations_list_every_row_by_key(tmp_path: Path) -> None:
+    """A suite runs with counts first; the expectation that fails runs again with the suite's own format, listing
+    every failing row's key (GX's SQL engine lists 20 even with COMPLETE)."""
+    import great_expectations as gx
+
+    database = tmp_path / "values.duckdb"
+    with duckdb.connect(str(database)) as connection:
+        connection.execute(
+            "CREATE TABLE figures AS SELECT 'f' || i AS figure_id, i - 30.0 AS value FROM range(40) t(i)"
+        )
+    suite = gx.ExpectationSuite(
+        name="figures",
+        expectations=[
+            gx.expectations.ExpectColumnValuesToNotBeNull(column="value"),
+            gx.expectations.ExpectColumnValuesToBeBetween(column="value", min_value=0),
+        ],
+    )
+    result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": ["figure_id"]}
+    [(_, outcome)] = validate_sql_suites(database, {"figures": ("figures", suite, result_format)})
+    by_type = {item.expectation_config.type: item for item in outcome.results}
+    passing, failing = by_type["expect_column_values_to_not_be_null"], by_type["expect_column_values_to_be_between"]
+    assert passing.success and "unexpected_index_list" not in passing.result
+    assert not failing.success and len(failing.result["unexpected_list"]) == 30  # all, not GX's partial 20
+    assert {row["figure_id"] for row in failing.result["unexpected_index_list"]} == {f"f{i}" for i in range(30)}
+    assert len(failing.result["partial_unexpected_list"]) == 20  # the sample Data Docs show
