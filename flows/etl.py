@@ -64,9 +64,13 @@ def package(tables: Rows, paths: ProjectPaths, staging: Path) -> StagedOutputs:
 
 @task(cache_policy=NO_CACHE, timeout_seconds=900)
 def validate(staged: StagedOutputs, paths: ProjectPaths) -> ValidationReport:
-    """frictionless, the table suites (staged) and the audit suites on the staged package."""
+    """frictionless, the table suites (staged) and the audit suites on the staged package; GX's Data Docs go
+    beside the staging folder (publishing removes the folder before record_results takes the docs)."""
     schemas = read_schemas(paths.schemas_dir)
-    return check_package(staged.package_dir, schemas, staged.expectations_dir, paths.expectations_dir)
+    staging = staged.package_dir.parent
+    site = staging.with_name(f"{staging.name}-data-docs")
+    shutil.rmtree(site, ignore_errors=True)  # a retried task starts afresh
+    return check_package(staged.package_dir, schemas, staged.expectations_dir, paths.expectations_dir, site=site)
 
 
 @task(
@@ -141,6 +145,7 @@ def run_pipeline(paths: ProjectPaths, started_at: dt.datetime) -> dict[str, Any]
     finally:
         if not paths.journal.exists():  # a committed journal needs its staged files until it completes
             shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(staging.with_name(f"{staging.name}-data-docs"), ignore_errors=True)  # if never taken
     return {
         "skipped": False,
         "run_id": run_id,

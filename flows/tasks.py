@@ -35,7 +35,7 @@ def record_results(report: ValidationReport, document: dict[str, Any], paths: Pr
     log every finding to the run log, and publish a markdown artifact."""
     report_path = write_report(document, paths)
     append_history(document, report_path, paths)
-    docs = build_data_docs(report.outcomes, document, paths.data_docs_dir, paths.vendor_dir)
+    docs = build_data_docs(report.data_docs_site, report.outcomes, document, paths.data_docs_dir, paths.vendor_dir)
     log_findings(document)
     create_markdown_artifact(markdown=render_markdown(document), key=f"valley-{document['flow']}-validation")
     emit_new_findings(document)  # last, so a retry of this task does not emit them twice

@@ -76,7 +76,7 @@ def test_the_run_records_its_findings_in_history_report_artifact_and_data_docs(p
 
 
 def test_data_docs_load_nothing_from_the_network(published: ProjectPaths) -> None:
-    pages = [published.data_docs_dir / "index.html", *(published.data_docs_dir / "validations").glob("*.html")]
+    pages = [published.data_docs_dir / "index.html", *(published.data_docs_dir / "validations").rglob("*.html")]
     assert len(pages) > 10  # the index and a page per suite
     for page in pages:
         text = page.read_text(encoding="utf-8")

@@ -1,68 +1,34 @@
-"""GX Data Docs for a run, readable offline: GX renders each suite's result, CDN links point to local copies.
+"""Data Docs for a run: the site GX's Checkpoint built (flows/steps/checkpoint.py) under a landing page of our own.
 
-Assets no XStatic package ships are left out of the pages, with a one-line note (docs_assets.MISSING_NOTE).
+The landing page (run status, failures, warnings, info, findings, one row per suite) replaces GX's index, which lists
+the same validation pages; every page loads only local files (docs_assets.MISSING_NOTE says what is left out).
 """
 
 from __future__ import annotations
 
 import html
 import os
-import re
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
-from flows.steps.docs_assets import (
-    CDN_ASSETS,
-    MISSING_NOTE,
-    VENDORED,
-    copy_assets,
-    is_complete,
-    local_path,
-    package_folder,
-)
+from flows.steps.docs_assets import MISSING_NOTE, copy_site_assets
 from flows.steps.findings import findings_html
 
-_URL = r"""(["'])(?:https?:)?//[^"']*\1"""
-_EXTERNAL_SCRIPT = re.compile(rf"<script\b[^>]*\bsrc={_URL}[^>]*>\s*</script>\s*", re.IGNORECASE)
-_EXTERNAL_LINK = re.compile(rf"<link\b[^>]*\bhref={_URL}[^>]*>\s*", re.IGNORECASE)
-_EXTERNAL = re.compile(r"""(src|href|action)=(["'])((?:https?:)?//[^"']*)\2""", re.IGNORECASE)
-_EXTERNAL_CSS = re.compile(r"""url\(\s*(["']?)(?:https?:)?//[^"')]*\1\s*\)""", re.IGNORECASE)  # the dark logo
-# GX's subresource-integrity hashes are for its CDN files, not for the XStatic copies
-_INTEGRITY = re.compile(r"""\s(?:integrity|crossorigin)=(["'])[^"']*\1""", re.IGNORECASE)
 _NOTE = f'<p class="container small text-muted my-3" id="offline-note">{html.escape(MISSING_NOTE)}</p>'
-_SITE_LINKS = {
-    '"../../../../index.html"': '"../index.html"',
-    '"../../../static/': '"../static/',
-    '"../../../../expectations/': '"#',  # suite pages are not built; the validation page shows each suite
-}
-_GX_LOGO = re.compile(r"https://great-expectations-web-assets\.s3[^\"']*/logo-long\.png[^\"']*")
 
 
-def localize(page: str, vendor_prefix: str) -> str:
-    """Point CDN assets at the local vendor folder, drop the scripts and stylesheets no package ships (saying so
-    in one line), and every other external address (logo, newsletter)."""
-    for url in CDN_ASSETS:
-        page = page.replace(f'"{url}"', f'"{vendor_prefix}{local_path(url)}"')
-    page = _INTEGRITY.sub("", page)
-    page = _EXTERNAL_LINK.sub("", _EXTERNAL_SCRIPT.sub("", page))
-    for old, new in _SITE_LINKS.items():
-        page = page.replace(old, new)
-    page = _GX_LOGO.sub("../static/images/logo-long.png", page)
-    page = _EXTERNAL.sub(lambda m: f"{m[1]}={m[2]}#{m[2]}", _EXTERNAL_CSS.sub("none", page))
-    return page.replace("</body>", f"{_NOTE}\n</body>", 1)
+def suite_page(site: Path, name: str) -> str | None:
+    """The validation page GX built for a suite, relative to the site (validations/<suite>/<run>/<time>/<batch>.html;
+    a dot in a suite's name is a folder level), or None when there is none."""
+    pages = sorted((site / "validations" / Path(*name.split("."))).glob("*/*/*.html"))
+    return pages[-1].relative_to(site).as_posix() if pages else None
 
 
-def render_suite_page(outcome: Any) -> str:
-    from great_expectations.render.renderer import ValidationResultsPageRenderer
-    from great_expectations.render.view import DefaultJinjaPageView
-
-    return str(DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(outcome)))
-
-
-def render_index(document: dict[str, Any], suites: dict[str, tuple[int, int]]) -> str:
-    """The landing page: run status, warnings, failures, and one row per suite linking to its page."""
+def render_index(document: dict[str, Any], suites: dict[str, tuple[int, int, str | None]]) -> str:
+    """The landing page: run status, warnings, failures, findings, and one row per suite (passed, failed and its
+    page, when GX built one)."""
     counts = document["checks"]
 
     def items(title: str, messages: list[str]) -> str:
@@ -71,13 +37,16 @@ def render_index(document: dict[str, Any], suites: dict[str, tuple[int, int]]) -
         rows = "".join(f"<li>{html.escape(m)}</li>" for m in messages)
         return f'<h2 class="h4 mt-4">{title}</h2><ul class="{title.lower().replace(" ", "-")}">{rows}</ul>'
 
+    def link(name: str, page: str | None) -> str:
+        return f'<a href="{html.escape(page)}">{html.escape(name)}</a>' if page else html.escape(name)
+
     rows = "".join(
-        f'<tr><td><a href="validations/{name}.html">{html.escape(name)}</a></td><td>{passed}</td><td>{failed}</td></tr>'
-        for name, (passed, failed) in sorted(suites.items())
+        f"<tr><td>{link(name, page)}</td><td>{passed}</td><td>{failed}</td></tr>"
+        for name, (passed, failed, page) in sorted(suites.items())
     )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>valley Data Docs: {document["flow"]} {document["status"]}</title>
-<link rel="stylesheet" href="static/vendor/{local_path("https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css")}">
+<link rel="stylesheet" href="static/vendor/bootstrap/css/bootstrap.min.css">
 </head><body class="container my-4">
 <h1 class="h3">valley Data Docs</h1>
 <p id="status">Run {document["run_id"][:8]} ({document["flow"]}, finished {document["finished_at"]}):
@@ -94,24 +63,30 @@ def render_index(document: dict[str, Any], suites: dict[str, tuple[int, int]]) -
 """
 
 
-def build_data_docs(outcomes: dict[str, Any], document: dict[str, Any], target: Path, vendor: Path) -> Path:
-    """Write the docs into a fresh folder beside `target`, then swap it in; returns the index page."""
-    import great_expectations.render.view as gx_view
-
+def build_data_docs(
+    site: Path | None, outcomes: dict[str, Any], document: dict[str, Any], target: Path, vendor: Path
+) -> Path:
+    """Take the GX site the validation built (`site`, moved whole; None: the landing page alone) into a fresh folder
+    beside `target`, add the browser assets and the landing page, then swap it in; returns the landing page."""
     scratch = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
-    (scratch / "validations").mkdir(parents=True)
-    shutil.copytree(Path(gx_view.__file__).parent / "static", scratch / "static")
-    if not is_complete(vendor):
-        copy_assets(vendor)
-    for name in VENDORED:  # this version's folders only, not older ones or another run's scratch
-        shutil.copytree(vendor / package_folder(name), scratch / "static" / "vendor" / package_folder(name))
-    suites = {}
-    for name, outcome in outcomes.items():
-        page = localize(render_suite_page(outcome), "../static/vendor/")
-        (scratch / "validations" / f"{name}.html").write_text(page, encoding="utf-8")
-        statistics = outcome.statistics
-        suites[name] = (statistics["successful_expectations"], statistics["unsuccessful_expectations"])
-    (scratch / "index.html").write_text(render_index(document, suites), encoding="utf-8")
+    if site is not None and site.is_dir():
+        shutil.move(site, scratch)  # a rename when the site sits on target's filesystem (the build folder)
+    elif site is not None and target.is_dir():
+        shutil.copytree(target, scratch)  # a retry: an earlier attempt already swapped this run's site in
+    else:
+        scratch.mkdir(parents=True)
+    try:
+        copy_site_assets(vendor, scratch / "static")
+        suites = {}
+        for name, outcome in outcomes.items():
+            statistics = outcome.statistics
+            passed, failed = statistics["successful_expectations"], statistics["unsuccessful_expectations"]
+            suites[name] = (passed, failed, suite_page(scratch, name))
+        (scratch / "index.html").write_text(render_index(document, suites), encoding="utf-8")  # replaces GX's index
+    except BaseException:
+        if site is not None and not site.exists():  # put the site back for a retry
+            shutil.move(scratch, site)
+        raise
     previous = target.with_name(f".{target.name}.{uuid.uuid4().hex}.old")
     if target.exists():
         os.replace(target, previous)

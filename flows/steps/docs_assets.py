@@ -1,8 +1,9 @@
 """The browser assets GX Data Docs load from CDNs, taken from pinned XStatic packages (PyPI, installed with the rest).
 
 Nothing is fetched: the files sit in site-packages. `python -m flows.steps.docs_assets DIR` (`make docs-assets`)
-copies them into DIR, and a run fills DIR itself when it is incomplete. What no XStatic package ships (Vega,
-bootstrap-table, the date picker, the dark theme) is left out of the pages, which say so in one line.
+copies them into DIR, and a run fills DIR itself when it is incomplete, then copies them into its site's
+static/vendor/<name>/, where the templates in flows/data_docs_templates/ link them. What no XStatic package ships
+(Vega, bootstrap-table, the date picker, the dark theme) is left out of the pages, which say so in one line.
 """
 
 from __future__ import annotations
@@ -19,18 +20,6 @@ VENDORED = {
     "jquery": ["jquery.min.js"],
     "font_awesome": ["css/all.min.css", "webfonts", "LICENSE.txt"],  # the stylesheet loads ../webfonts/*
 }
-# CDN address in GX's HTML -> (XStatic package, path inside its data folder)
-CDN_ASSETS = {
-    "https://maxcdn.bootstrapcdn.com/bootstrap/4.3.1/css/bootstrap.min.css": ("bootstrap", "css/bootstrap.min.css"),
-    # Bootstrap 4's bundle carries Popper, so GX's separate popper.js is dropped (BUNDLED)
-    "https://stackpath.bootstrapcdn.com/bootstrap/4.3.1/js/bootstrap.min.js": (
-        "bootstrap",
-        "js/bootstrap.bundle.min.js",
-    ),
-    "https://code.jquery.com/jquery-3.7.1.min.js": ("jquery", "jquery.min.js"),
-    "https://cdnjs.cloudflare.com/ajax/libs/font-awesome/6.6.0/css/all.min.css": ("font_awesome", "css/all.min.css"),
-}
-BUNDLED = {"https://cdnjs.cloudflare.com/ajax/libs/popper.js/1.12.9/umd/popper.min.js"}
 # every other CDN asset (Vega, bootstrap-table, bootstrap-datepicker, bootstrap-dark) has no XStatic package
 MISSING_NOTE = (
     "Offline copy: Bootstrap, jQuery and Font Awesome come from XStatic packages; Vega charts, table sorting and "
@@ -45,12 +34,6 @@ def package_folder(name: str) -> str:
 
 def package_data(name: str) -> Path:
     return Path(importlib.import_module(f"xstatic.pkg.{name}").BASE_DIR)
-
-
-def local_path(url: str) -> str:
-    """Where a CDN asset lives below the vendor folder."""
-    name, inner = CDN_ASSETS[url]
-    return f"{package_folder(name)}/{inner}"
 
 
 def is_complete(vendor: Path) -> bool:
@@ -84,6 +67,15 @@ def copy_assets(vendor: Path) -> None:
                 scratch.rename(target)
                 shutil.rmtree(stale, ignore_errors=True)
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def copy_site_assets(vendor: Path, static: Path) -> None:
+    """Copy each package's files from the vendor folder (filled first when incomplete) to `static/vendor/<name>/`:
+    without the version, so the templates name one path whatever the pin."""
+    if not is_complete(vendor):
+        copy_assets(vendor)
+    for name in VENDORED:
+        shutil.copytree(vendor / package_folder(name), static / "vendor" / name, dirs_exist_ok=True)
 
 
 if __name__ == "__main__":

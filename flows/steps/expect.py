@@ -289,16 +289,18 @@ def validate_tables(
     table_suites: Path,
     audit_suites: Path,
     outcomes: dict[str, Any] | None = None,
+    site: Path | None = None,
 ) -> list[CheckResult]:
     """Every table's suite (generated baseline + editor) and every rule suite, validated by GX on one scratch DuckDB
-    database holding the tables, the facts and the consistency views; the frames only locate a failing row."""
+    database holding the tables, the facts and the consistency views, with Data Docs built into `site` (None: none);
+    the frames only locate a failing row."""
     keys = {table: schema["primaryKey"] for table, schema in schemas.items()}
     suites = load_sql_suites(schemas, table_suites, audit_suites)
     with tempfile.TemporaryDirectory(prefix="valley-suites-") as scratch:
         # the facts stream into the database as they are made: only the rules read them
         facts = build_facts({table: rows_of(frame) for table, frame in frames.items()}, texts, keys)
         database = build_rule_database(frames, facts, schemas, Path(scratch) / "suites.duckdb")
-        validated = validate_sql_suites(database, suites, outcomes)
+        validated = validate_sql_suites(database, suites, outcomes, site)
     results = []
     for name, outcome in validated:
         if name in schemas:

@@ -9,6 +9,7 @@ rows that break the rule, as table, key, field and detail, with the rule in word
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import operator
@@ -143,33 +144,48 @@ FIRST_PASS = {"result_format": "BASIC"}
 
 
 def validate_sql_suites(
-    database: Path, suites: Mapping[str, tuple[str, Any, dict[str, Any]]], outcomes: dict[str, Any] | None = None
+    database: Path,
+    suites: Mapping[str, tuple[str, Any, dict[str, Any]]],
+    outcomes: dict[str, Any] | None = None,
+    site: Path | None = None,
 ) -> list[tuple[str, Any]]:
     """Validate each (asset table, GX suite, result format) on its table of the DuckDB file through GX's SQL data
-    source; returns (suite name, GX result) pairs in suite order. Query rules keep every failing row and list them
-    where Data Docs show them."""
+    source, all in one GX Checkpoint whose action builds Data Docs into `site` (None: no docs); returns (suite name,
+    GX result) pairs in suite order. Query rules keep every failing row and list them where Data Docs show them."""
+    from flows.steps.checkpoint import run_checkpoint  # GX's checkpoint and renderers: only when validating
+
     source = sql_context(database)
-    engine = source.get_execution_engine().engine
-    validated = []
     try:
-        for name, (asset, suite, result_format) in suites.items():
-            batch = source.add_table_asset(name, table_name=asset).add_batch_definition_whole_table("all").get_batch()
-            outcome = batch.validate(suite, result_format=FIRST_PASS)
-            validate_failures_again(batch, outcome, result_format)
-            fetch_all_unexpected_rows(engine, asset, outcome)
-            with engine.connect() as connection:
-                count = connection.exec_driver_sql(f"SELECT count(*) FROM {quote_identifier(asset)}").scalar()
-            show_unexpected_rows(outcome, label, int(count or 0))
-            if outcomes is not None:
-                outcomes[name] = outcome
-            validated.append((name, outcome))
+        results = run_checkpoint(source, suites, site, completion(source, suites), FIRST_PASS)
     finally:
-        engine.dispose()
-    return validated
+        source.get_execution_engine().engine.dispose()
+    if outcomes is not None:
+        outcomes.update(results)
+    return list(results.items())
+
+
+def completion(source: Any, suites: Mapping[str, tuple[str, Any, dict[str, Any]]]) -> Any:
+    """What each suite's first-pass result gets before Data Docs render it: its failing expectations validated
+    again with the suite's own format, every failing row of a query rule, and their labels where GX shows them."""
+    engine = source.get_execution_engine().engine
+
+    def complete(name: str, outcome: Any) -> None:
+        if outcome.success:
+            return
+        asset, _, result_format = suites[name]
+        batch = source.get_asset(name).get_batch_definition("all").get_batch()
+        validate_failures_again(batch, outcome, result_format)
+        fetch_all_unexpected_rows(engine, asset, outcome)
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql(f"SELECT count(*) FROM {quote_identifier(asset)}").scalar()
+        show_unexpected_rows(outcome, label, int(count or 0))
+
+    return complete
 
 
 def _configuration_key(config: Any) -> str:
-    return json.dumps(config.to_json_dict(), sort_keys=True, default=str)
+    """An expectation's configuration without its id (a copy validated again has none)."""
+    return json.dumps({**config.to_json_dict(), "id": None}, sort_keys=True, default=str)
 
 
 def validate_failures_again(batch: Any, outcome: Any, result_format: dict[str, Any]) -> None:
@@ -179,7 +195,8 @@ def validate_failures_again(batch: Any, outcome: Any, result_format: dict[str, A
     failing = {_configuration_key(item.expectation_config): item for item in outcome.results if not item.success}
     if not failing:
         return
-    expectations = [item.expectation_config.to_domain_obj() for item in failing.values()]
+    # copies without their id: the Checkpoint's suite owns the originals, and GX refuses to share them
+    expectations = [copy.copy(item.expectation_config.to_domain_obj()) for item in failing.values()]
     suite = gx.ExpectationSuite(name=outcome.suite_name, expectations=expectations)
     again = batch.validate(suite, result_format=listing_every_failing_row(result_format, list(failing.values())))
     for redone in again.results:  # GX orders results its own way: matched by configuration

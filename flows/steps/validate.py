@@ -27,6 +27,7 @@ class ValidationReport:
     package_errors: list[str] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     outcomes: dict[str, Any] = field(default_factory=dict)  # GX's result per suite, for Data Docs
+    data_docs_site: Path | None = None  # the site the validation's GX Checkpoint built (flows/steps/checkpoint.py)
 
     def failed(self, severity: str) -> list[CheckResult]:
         return [check for check in self.checks if not check.success and check.severity == severity]
@@ -73,13 +74,19 @@ def read_snapshots(package_dir: Path, sources: Any) -> dict[str, str]:
 
 
 def check_package(
-    package_dir: Path, schemas: dict[str, Schema], table_suites: Path, audit_suites: Path, frames: Any = None
+    package_dir: Path,
+    schemas: dict[str, Schema],
+    table_suites: Path,
+    audit_suites: Path,
+    frames: Any = None,
+    site: Path | None = None,
 ) -> ValidationReport:
-    """frictionless on the descriptor, then every suite on the tables (the CSVs unless frames are given)."""
+    """frictionless on the descriptor, then every suite on the tables (the CSVs unless frames are given), with GX's
+    Data Docs built into `site` (None: none)."""
     package_errors = validate_package(package_dir / "datapackage.json", skip_errors=BASELINE_OWNS)
     frames = frames if frames is not None else read_frames(schemas, package_dir / "data")
     texts = read_snapshots(package_dir, frames["sources"])
     outcomes: dict[str, Any] = {}
-    checks = validate_tables(frames, texts, schemas, table_suites, audit_suites, outcomes)
+    checks = validate_tables(frames, texts, schemas, table_suites, audit_suites, outcomes, site)
     checks = locate_checks(package_dir, frames, schemas, checks)  # each failing row at its record's file and line
-    return ValidationReport(package_errors, checks, outcomes)
+    return ValidationReport(package_errors, checks, outcomes, site)

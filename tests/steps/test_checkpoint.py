@@ -13,10 +13,6 @@ MANY = 250  # more failing rows than GX keeps (200): the completion fetches the 
 EXTERNAL = re.compile(r"""https?:|(?:src|href|action)\s*=\s*["']?//|url\(\s*["']?//""", re.IGNORECASE)
 
 
-def label(row: dict[str, Any]) -> str:
-    return f"{row['table']} row '{row['key']}' field '{row['field']}' ({row['detail']})"
-
-
 def make_suites(folder: Path) -> tuple[Path, dict[str, Any]]:
     """Three suites on a real DuckDB file: a query rule, a column rule whose failing rows are named by the table's
     key (its own result_format), and a query rule failing on more rows than GX keeps."""
@@ -53,12 +49,13 @@ def make_suites(folder: Path) -> tuple[Path, dict[str, Any]]:
 
 
 def run_on(folder: Path, site: Path | None) -> tuple[Any, dict[str, Any]]:
-    from flows.steps.rules import sql_context
+    """The suites through one Checkpoint, completed the way every validation completes them (rules.completion)."""
+    from flows.steps.rules import FIRST_PASS, completion, sql_context
 
     database, suites = make_suites(folder)
     source = sql_context(database)
     try:
-        return source.data_context, run_checkpoint(source, suites, site, label, {"figures": FIGURES, "mentions": MANY})
+        return source.data_context, run_checkpoint(source, suites, site, completion(source, suites), FIRST_PASS)
     finally:
         source.get_execution_engine().engine.dispose()
 
@@ -85,7 +82,7 @@ def test_run_checkpoint_runs_every_suite_once_and_returns_its_result_by_name(che
     assert sorted(p.relative_to(site).parts[1] for p in (site / "validations").rglob("*.html")) == sorted(outcomes)
 
 
-def test_run_checkpoint_gives_each_suite_its_own_result_format(checkpoint_run: Any) -> None:
+def test_a_failing_expectation_is_completed_with_its_suites_own_result_format(checkpoint_run: Any) -> None:
     _, _, outcomes = checkpoint_run
     result = outcomes["figures"].results[0].result
     assert [row["figure_id"] for row in result["unexpected_index_list"]] == ["figure-0", "figure-1"]
@@ -139,6 +136,6 @@ def test_run_checkpoint_with_no_suite_returns_no_result(tmp_path: Path) -> None:
     database, _ = make_suites(tmp_path)
     source = sql_context(database)
     try:
-        assert run_checkpoint(source, {}, tmp_path / "site", label, {}) == {}
+        assert run_checkpoint(source, {}, tmp_path / "site", lambda name, result: None, {}) == {}
     finally:
         source.get_execution_engine().engine.dispose()
