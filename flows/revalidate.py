@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +14,13 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed
 
 from flows.runtime import current_run_id, track_flow_run
-from flows.steps.audit import AUDIT_COLUMNS, AUDIT_KEY
 from flows.steps.errors import ValleyError
-from flows.steps.expect import frames_of, run_suites, suite_path
 from flows.steps.findings import accepted_path, load_accepted
 from flows.steps.integrity import audit_freshness, audit_integrity, read_warehouse_frames
 from flows.steps.package import read_schemas
 from flows.steps.paths import ProjectPaths
 from flows.steps.publish import read_manifest
-from flows.steps.published import snapshot_published
+from flows.steps.published import pid_alive, snapshot_published
 from flows.steps.quality import build_report, last_publish, now
 from flows.steps.validate import ValidationReport, check_package, raise_if_blocking
 from flows.tasks import record_results
@@ -30,25 +31,39 @@ DEFAULT_MAX_AGE_HOURS = 48.0
 @task(cache_policy=NO_CACHE)
 def check_published(paths: ProjectPaths, max_age_hours: float) -> ValidationReport:
     """Integrity and freshness, then every suite against the warehouse tables themselves, all on one published
-    generation (a snapshot taken under the switch lock), whatever a concurrent publish does meanwhile."""
+    generation (a snapshot taken under the switch lock), whatever a concurrent publish does meanwhile. GX's Data
+    Docs go into a folder of this process under build/, which record_results takes."""
+    remove_dead_sites(paths)
+    site = paths.build_dir / f"{SITE_PREFIX}{os.getpid()}-{uuid.uuid4().hex}"
     with snapshot_published(paths) as published:
-        return check_generation(published, last_publish(paths), max_age_hours)
+        return check_generation(published, last_publish(paths), max_age_hours, site)
 
 
-def check_generation(paths: ProjectPaths, last_success: dt.datetime | None, max_age_hours: float) -> ValidationReport:
+SITE_PREFIX = "validate-data-docs-"
+
+
+def remove_dead_sites(paths: ProjectPaths) -> None:
+    """Data Docs sites that `valley validate` runs killed before record_results left behind (their pid is gone)."""
+    for site in paths.build_dir.glob(f"{SITE_PREFIX}*"):
+        pid = site.name.removeprefix(SITE_PREFIX).split("-")[0]
+        if pid.isdigit() and not pid_alive(int(pid)):
+            shutil.rmtree(site, ignore_errors=True)
+
+
+def check_generation(
+    paths: ProjectPaths, last_success: dt.datetime | None, max_age_hours: float, site: Path | None = None
+) -> ValidationReport:
     if not paths.warehouse.is_file() or not paths.descriptor.is_file():
         raise ValleyError("nothing is published: run `valley run` first.")
     schemas = read_schemas(paths.schemas_dir)
-    audits = {
+    published_facts = {
         "integrity": audit_integrity(paths, schemas),
         "freshness": audit_freshness(last_success, now(), max_age_hours),
     }
-    suites = {name: suite_path(paths.expectations_dir, name) for name in audits}
-    outcomes: dict[str, Any] = {}
-    checks = run_suites(suites, frames_of(audits, AUDIT_COLUMNS), dict.fromkeys(audits, AUDIT_KEY), {}, outcomes)
     frames = read_warehouse_frames(paths.warehouse, schemas)
-    report = check_package(paths.package_dir, schemas, paths.expectations_dir, paths.expectations_dir, frames)
-    return ValidationReport(report.package_errors, checks + report.checks, {**outcomes, **report.outcomes})
+    return check_package(
+        paths.package_dir, schemas, paths.expectations_dir, paths.expectations_dir, frames, site, published_facts
+    )
 
 
 @flow(name="valley-validate")

@@ -34,7 +34,9 @@ def test_an_untouched_publish_passes_with_the_articles_findings_as_info(publishe
 def test_a_stale_publish_is_a_warning_in_the_flow_state(published_copy: ProjectPaths) -> None:
     state = revalidate(root=str(published_copy.root), max_age_hours=0.0, return_state=True)
     assert state.is_completed() and state.name == "Warned"
-    assert any("older than the maximum age" in w for w in state.result()["warnings"])
+    [warning] = state.result()["warnings"]
+    assert "freshness: The last successful ETL run is younger than the maximum age" in warning
+    assert "runs row 'etl' field 'finished_at'" in warning and "maximum 0 h" in warning
 
 
 def test_a_tampered_csv_fails_the_flow_saying_what_changed(published_copy: ProjectPaths) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 import tempfile
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -168,17 +168,6 @@ def read_frames(schemas: dict[str, Schema], data_dir: Path) -> dict[str, Any]:
     return frames
 
 
-def _context_batch_definition() -> Any:
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_pandas("package")
-    return source.add_dataframe_asset("frame").add_batch_definition_whole_dataframe("all")
-
-
 def read_suite(path: Path) -> dict[str, Any]:
     """A suite file's JSON, with the shape we write: a name and a list of expectation objects."""
     document = read_json(path, "fix the file or restore it with git")
@@ -233,32 +222,6 @@ def load_suite(path: Path) -> Any:
     return ExpectationSuite(name=document["name"], expectations=expectations)
 
 
-def run_suites(
-    suites: dict[str, Path],
-    frames: dict[str, Any],
-    keys: dict[str, list[str]],
-    parameters: dict[str, list[Any]],
-    outcomes: dict[str, Any] | None = None,
-) -> list[CheckResult]:
-    """Validate each frame against its suite with GX in an ephemeral context (no files, no network).
-
-    GX's own result for each suite goes into `outcomes` when given (for Data Docs)."""
-    batch_definition = _context_batch_definition()
-    results = []
-    for name, path in suites.items():
-        frame = frames[name]
-        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        outcome = batch.validate(
-            load_suite(path),
-            expectation_parameters=parameters,
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": keys[name]},
-        )
-        if outcomes is not None:
-            outcomes[name] = outcome
-        results += check_results(name, outcome, explain_table_failure(name, frame, keys[name]))
-    return results
-
-
 def frames_of(rows: dict[str, list[dict[str, Any]]], columns: dict[str, list[str]] | None = None) -> dict[str, Any]:
     import pandas as pd
 
@@ -269,14 +232,14 @@ def frames_of(rows: dict[str, list[dict[str, Any]]], columns: dict[str, list[str
 
 
 def load_sql_suites(
-    schemas: dict[str, Schema], table_suites: Path, audit_suites: Path
+    schemas: dict[str, Schema], table_suites: Path, audit_suites: Path, rule_suites: Iterable[str] = RULE_SUITES
 ) -> dict[str, tuple[str, Any, dict[str, Any]]]:
-    """Every table's suite on its table (failing rows located by primary key), then every rule suite on its asset."""
+    """Every table's suite on its table (failing rows located by primary key), then each rule suite on its asset."""
     loaded = {}
     for table, schema in schemas.items():
         result_format = {"result_format": "COMPLETE", "unexpected_index_column_names": schema["primaryKey"]}
         loaded[table] = (table, load_suite(suite_path(table_suites, table)), result_format)
-    for name in RULE_SUITES:
+    for name in rule_suites:
         path = suite_path(audit_suites, name)
         loaded[name] = (read_suite(path).get("asset", name), load_suite(path), RULE_FORMAT)
     return loaded
@@ -290,15 +253,20 @@ def validate_tables(
     audit_suites: Path,
     outcomes: dict[str, Any] | None = None,
     site: Path | None = None,
+    published_facts: Mapping[str, Iterable[dict[str, Any]]] | None = None,
 ) -> list[CheckResult]:
     """Every table's suite (generated baseline + editor) and every rule suite, validated by GX on one scratch DuckDB
     database holding the tables, the facts and the consistency views, with Data Docs built into `site` (None: none);
-    the frames only locate a failing row."""
+    the frames only locate a failing row. `published_facts` (integrity, freshness) adds those facts and their suites."""
     keys = {table: schema["primaryKey"] for table, schema in schemas.items()}
-    suites = load_sql_suites(schemas, table_suites, audit_suites)
+    published_facts = published_facts or {}
+    suites = load_sql_suites(schemas, table_suites, audit_suites, [*RULE_SUITES, *published_facts])
     with tempfile.TemporaryDirectory(prefix="valley-suites-") as scratch:
         # the facts stream into the database as they are made: only the rules read them
-        facts = build_facts({table: rows_of(frame) for table, frame in frames.items()}, texts, keys)
+        facts = {
+            **build_facts({table: rows_of(frame) for table, frame in frames.items()}, texts, keys),
+            **published_facts,
+        }
         database = build_rule_database(frames, facts, schemas, Path(scratch) / "suites.duckdb")
         validated = validate_sql_suites(database, suites, outcomes, site)
     results = []

@@ -40,7 +40,11 @@ FACT_TYPES = {
     "evidence": {"table": "VARCHAR", "key": "VARCHAR", "field": "VARCHAR", "found": "BOOLEAN", "reparsed": "BOOLEAN"},
     "text_numbers": {"source_id": "VARCHAR", "offset": "BIGINT", "number": "VARCHAR", "line": "BIGINT"},
     "change_intervals": {"table": "VARCHAR", "key": "VARCHAR", "low": "DOUBLE", "high": "DOUBLE", "parsed": "BOOLEAN"},
+    # what the scheduled check compares on a published generation (flows/steps/integrity.py)
+    "integrity": {"table": "VARCHAR", "key": "VARCHAR", "field": "VARCHAR", "matches": "BOOLEAN", "detail": "VARCHAR"},
+    "freshness": {"table": "VARCHAR", "key": "VARCHAR", "field": "VARCHAR", "matches": "BOOLEAN", "detail": "VARCHAR"},
 }
+PUBLISHED_SUITES = ("integrity", "freshness")  # rule suites on those facts, run by `valley validate` only
 # DuckDB takes up to 80% of the machine's memory by default; at 10,000 sources the pair and year-on-year joins took
 # 700 MB more beside the frames. Bounded, DuckDB spills to a file beside the scratch database instead.
 DUCKDB_CONFIG: dict[str, str | bool | int | float | list[str]] = {"memory_limit": "512MB"}
@@ -123,11 +127,17 @@ def sql_context(database: Path) -> Any:
     """An ephemeral GX context with the DuckDB file as its SQL data source (no files, no network)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
     patch_duckdb_fetch()
     patch_duckdb_regex()
-    context = gx.get_context(mode="ephemeral")
+    # no default docs site: the Checkpoint adds the run's own (flows/steps/checkpoint.py)
+    stores = InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
+    context = gx.get_context(mode="ephemeral", project_config=DataContextConfig(store_backend_defaults=stores))
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
     engine_options = {"connect_args": {"config": DUCKDB_CONFIG}}
     # `kwargs` (for create_engine) is a field of GX's SQLDatasource that the generated add_sql signature leaves out

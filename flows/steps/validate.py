@@ -80,13 +80,14 @@ def check_package(
     audit_suites: Path,
     frames: Any = None,
     site: Path | None = None,
+    published_facts: Any = None,
 ) -> ValidationReport:
     """frictionless on the descriptor, then every suite on the tables (the CSVs unless frames are given), with GX's
-    Data Docs built into `site` (None: none)."""
+    Data Docs built into `site` (None: none); `published_facts` adds the scheduled check's integrity and freshness."""
     package_errors = validate_package(package_dir / "datapackage.json", skip_errors=BASELINE_OWNS)
     frames = frames if frames is not None else read_frames(schemas, package_dir / "data")
     texts = read_snapshots(package_dir, frames["sources"])
     outcomes: dict[str, Any] = {}
-    checks = validate_tables(frames, texts, schemas, table_suites, audit_suites, outcomes, site)
+    checks = validate_tables(frames, texts, schemas, table_suites, audit_suites, outcomes, site, published_facts)
     checks = locate_checks(package_dir, frames, schemas, checks)  # each failing row at its record's file and line
     return ValidationReport(package_errors, checks, outcomes, site)
