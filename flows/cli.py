@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import gc
+import importlib
 import logging
 import os
 import re
@@ -197,6 +200,15 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# what both flows import anyway (GX alone takes seconds): loaded while a temporary Prefect server starts
+PIPELINE_IMPORTS = ("great_expectations", "frictionless")
+
+
+def import_modules(*names: str) -> None:
+    for name in names:
+        importlib.import_module(name)
+
+
 def command_run(arguments: argparse.Namespace) -> int:
     configure_offline(arguments.project)
     if not arguments.refresh:  # decided before Prefect starts: a verified skip costs no server and no flow
@@ -208,20 +220,22 @@ def command_run(arguments: argparse.Namespace) -> int:
         if skipped:
             print(format_summary(skipped))
             return 0
-    from flows.etl import etl
     from flows.runtime import prefect_api
 
-    flow = etl
     if arguments.runner == "dask":
         if not arguments.dask_address:
             raise ValleyError("--runner dask needs --dask-address, for example tcp://127.0.0.1:8786")
         require_dask_scheduler(arguments.dask_address)
-        from prefect_dask import DaskTaskRunner
+    with prefect_api(preload=lambda: import_modules("flows.etl", *PIPELINE_IMPORTS)):
+        from flows.etl import etl
 
-        flow = etl.with_options(task_runner=cast(Any, DaskTaskRunner(address=arguments.dask_address)))
-    quiet_user_errors()
-    keep_findings_off_terminal()
-    with prefect_api():
+        flow = etl
+        if arguments.runner == "dask":
+            from prefect_dask import DaskTaskRunner
+
+            flow = etl.with_options(task_runner=cast(Any, DaskTaskRunner(address=arguments.dask_address)))
+        quiet_user_errors()
+        keep_findings_off_terminal()
         summary = flow(root=str(arguments.project), refresh=arguments.refresh, lock_timeout=arguments.lock_timeout)
     print(format_summary(summary))
     return 0
@@ -229,16 +243,17 @@ def command_run(arguments: argparse.Namespace) -> int:
 
 def command_validate(arguments: argparse.Namespace) -> int:
     configure_offline(arguments.project)
-    from flows.revalidate import revalidate
     from flows.runtime import prefect_api
     from flows.steps.config import load_config
 
     max_age = arguments.max_age_hours
     if max_age is None:  # 0 is a limit too: only an absent option falls back to the setting
         max_age = float(load_config(arguments.project)["max_age_hours"])
-    quiet_user_errors()
-    keep_findings_off_terminal()
-    with prefect_api():
+    with prefect_api(preload=lambda: import_modules("flows.revalidate", *PIPELINE_IMPORTS)):
+        from flows.revalidate import revalidate
+
+        quiet_user_errors()
+        keep_findings_off_terminal()
         summary = cast(dict[str, Any], revalidate(root=str(arguments.project), max_age_hours=max_age))
     checks = summary["checks"]
     new_warnings = summary.get("new_warnings", summary["warnings"])
@@ -479,6 +494,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # at exit, the interpreter's last garbage collections walk every object GX, pandas and Prefect made (1-2 s
+    # after the command is done); frozen, they are left to the exit itself. Files are closed and atexit hooks
+    # (Prefect's log flush) still run: only cyclic garbage goes unfinalized, as it may anyway at exit.
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     arguments = build_parser().parse_args(argv)
     arguments.project = arguments.project.resolve()
     try:
