@@ -42,7 +42,7 @@ class CompleteThenUpdateDataDocsAction(UpdateDataDocsAction):
     """Complete each result, store it again, then build the docs from the store (limitation 1)."""
 
     type: Literal["valley_complete_then_update_data_docs"] = "valley_complete_then_update_data_docs"  # type: ignore[assignment]
-    _complete: Callable[[Any], None] = PrivateAttr(default=lambda result: None)  # the caller's, by suite result
+    _complete: Callable[[Any], None] = PrivateAttr(default=lambda result: None)  # the caller's, per failing result
     _build: bool = PrivateAttr(default=True)  # False: complete the results, build no docs
 
     def run(self, checkpoint_result: Any, action_context: Any = None) -> dict[Any, Any]:
@@ -51,8 +51,9 @@ class CompleteThenUpdateDataDocsAction(UpdateDataDocsAction):
         store = self._resolve_context().context.validation_results_store
         pages: list[Any] = []
         for key, result in checkpoint_result.run_results.items():
-            self._complete(result)
-            store.set(key, result)
+            if not result.success:  # a passing result has nothing to complete: GX's stored copy stands
+                self._complete(result)
+                store.set(key, result)
             pages += [key, ExpectationSuiteIdentifier(name=result.suite_name)]
         # one build for every page: UpdateDataDocsAction.run builds the site (static files, index, fresh Jinja
         # environments) once per result, about 0.4 s a suite
