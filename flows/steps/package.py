@@ -182,16 +182,17 @@ def validate_package(
     A big package is validated in two processes, each taking some resources, with what Package.validate does
     itself: the descriptor checked once, then each resource (foreign keys make frictionless's own `parallel`
     run sequentially). The lines are the same, in the same order, as one process gives."""
-    from frictionless import Checklist, FrictionlessException, Package
+    from frictionless import FrictionlessException, Package
 
     try:
         package = Package(str(descriptor_path))
         sizes = {resource.name: _resource_bytes(descriptor_path, resource.path) for resource in package.resources}
-        if sum(sizes.values()) < parallel_bytes or multiprocessing.current_process().daemon:
-            report = package.validate(checklist=Checklist(skip_errors=list(skip_errors)))
-            return _report_lines(descriptor_path, report)
     except FrictionlessException as error:
         return [f"{descriptor_path.name}: {error.error.message}"]
+    if sum(sizes.values()) < parallel_bytes or multiprocessing.current_process().daemon:
+        return _joined_lines(
+            [_validate_resources(descriptor_path, list(sizes), list(skip_errors), package)], list(sizes)
+        )
     groups = _split_by_size(sizes, PARALLEL_WORKERS)
     return _validate_split(descriptor_path, groups, list(sizes), list(skip_errors))
 
@@ -219,23 +220,37 @@ def _validate_split(descriptor_path: Path, groups: list[list[str]], order: list[
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=len(groups), mp_context=context) as pool:
         parts = list(pool.map(_validate_resources, [descriptor_path] * len(groups), groups, [skip] * len(groups)))
+    return _joined_lines(parts, order)
+
+
+def _joined_lines(parts: list[dict[str, Any]], order: list[str]) -> list[str]:
+    """Every part's lines as one report gives them: the descriptor's errors alone, or warnings then each resource's."""
     if any(part["package_errors"] and not part["tasks"] for part in parts):  # the descriptor itself is invalid
-        return next(part["lines"] for part in parts if part["package_errors"])
+        return list(next(part["lines"] for part in parts if part["package_errors"]))
     tasks = {name: lines for part in parts for name, lines in part["tasks"].items()}
     warnings = [line for part in parts for line in part["warnings"]]
     return warnings + [line for name in order for line in tasks.get(name, [])]
 
 
-def _validate_resources(descriptor_path: Path, names: list[str], skip: list[str]) -> dict[str, Any]:
-    """In a worker: the descriptor checked as Package.validate checks it, then each named resource."""
+def _validate_resources(
+    descriptor_path: Path, names: list[str], skip: list[str], package: Any = None
+) -> dict[str, Any]:
+    """The descriptor checked as Package.validate checks it, then each named resource (in this process or a worker).
+
+    frictionless builds each foreign key's lookup, reading the referenced table whole, even when foreign-key errors
+    are skipped: once the descriptor passed with its keys, a skipped check's keys are dropped, so nothing is built."""
     from frictionless import Checklist, FrictionlessException, Package, Report, settings
 
-    package = Package(str(descriptor_path))
+    package = package if package is not None else Package(str(descriptor_path))
     try:
         package.to_descriptor(validate=True)
     except FrictionlessException as exception:
         report = Report.from_validation(time=0, errors=exception.to_errors())
         return {"package_errors": True, "tasks": {}, "warnings": [], "lines": _report_lines(descriptor_path, report)}
+    if "foreign-key" in skip:
+        for resource in package.resources:
+            if resource.schema:
+                resource.schema.foreign_keys = []
     reports = [
         package.get_resource(name).validate(
             checklist=Checklist(skip_errors=skip), limit_errors=settings.DEFAULT_LIMIT_ERRORS, limit_rows=None
