@@ -4,9 +4,7 @@ A real `valley serve` (its own Prefect server on loopback) and an HTTP receiver 
 test. Every wait is a bounded poll for a condition."""
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +19,7 @@ import pytest
 
 from flows.alerts import FAILED, FINDING, NAMES, STALE, AlertsStatus, alert_address
 from flows.steps.paths import ProjectPaths
-from tests.test_serve import SERVER_LINE, Serving, serve_env
+from tests.test_serve import Serving, serve_env
 from tests.test_serve import call_api as call_api_once
 
 VALLEY = Path(sys.executable).parent / "valley"
@@ -168,14 +166,6 @@ def test_serve_makes_automations_that_notify_new_findings_and_failed_runs_once(
         assert {a["id"] for a in valley_automations(api)} == {a["id"] for a in automations}
         assert len(receiver.received) == 2, receiver.bodies()
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-                if match := SERVER_LINE.search(stdout.read_text(encoding="utf-8")):
-                    os.killpg(int(match["pid"]), signal.SIGKILL)
+        serving.stop()
     assert process.returncode == 0, serving.output()
     assert FAILED in NAMES and FINDING in NAMES

@@ -98,6 +98,20 @@ class Serving:
             time.sleep(0.5)
         return text, match["url"], int(match["pid"])
 
+    def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
+        """After a failure midway: a graceful stop stops its server too; else kill both process groups."""
+        if self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+            if match := SERVER_LINE.search(self.stdout.read_text(encoding="utf-8")):
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(int(match["pid"]), signal.SIGKILL)
+
 
 @pytest.fixture
 def start_serve(served_project: ProjectPaths, tmp_path: Path) -> Iterator[Callable[..., Serving]]:
@@ -116,16 +130,7 @@ def start_serve(served_project: ProjectPaths, tmp_path: Path) -> Iterator[Callab
 
     yield start
     for serving in started:
-        if serving.process.poll() is None:  # the test failed midway: a graceful stop stops the server too
-            os.killpg(serving.process.pid, signal.SIGTERM)
-            try:
-                serving.process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                os.killpg(serving.process.pid, signal.SIGKILL)
-                serving.process.wait(timeout=30)
-                if match := SERVER_LINE.search(serving.stdout.read_text(encoding="utf-8")):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(int(match["pid"]), signal.SIGKILL)
+        serving.stop()
 
 
 def read_deployments(api_url: str) -> dict[str, dict[str, object]]:
