@@ -40,7 +40,7 @@ server: $(STAMP) docs-assets
 	$(BIN)/prefect server start --host 127.0.0.1 --port $(SERVER_PORT) >$(PREFECT_HOME)/server.log 2>&1 & \
 	server=$$!; trap 'kill $$server 2>/dev/null; wait $$server' EXIT; \
 	export PREFECT_API_URL=$(SERVER_API); \
-	$(BIN)/python -m flows.steps.server wait $(SERVER_API) --record $$server && \
+	$(BIN)/python -m flows.operate.server wait $(SERVER_API) --record $$server && \
 	$(BIN)/prefect work-pool create valley --type process --overwrite && \
 	$(BIN)/prefect --no-prompt deploy --all --prefect-file prefect.yaml && \
 	$(BIN)/python -m flows.alerts ensure && \
@@ -52,7 +52,7 @@ release: $(STAMP)
 # Data Docs link to local copies of the browser assets GX would load from CDNs: the pinned XStatic packages'
 # files, copied from site-packages (a run copies them too when they are missing; nothing is downloaded)
 docs-assets: $(STAMP)
-	$(BIN)/python -m flows.steps.docs_assets $(VENDOR)
+	$(BIN)/python -m flows.checks.docs_assets $(VENDOR)
 
 test: check
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.steps.config import load_config
-from flows.steps.errors import ValleyError
-from flows.steps.findings import NEW
-from flows.steps.paths import PROJECT_DIR
+from flows.core.config import load_config
+from flows.core.errors import ValleyError
+from flows.core.paths import PROJECT_DIR
+from flows.report.findings import NEW
 
 ENVIRONMENT_VARIABLE = "VALLEY_ALERT_WEBHOOK"
 BLOCK_NAME = "valley-alerts"

@@ -1,7 +1,7 @@
 """`make bench`: grow a synthetic corpus and time the pipeline on it, stage by stage and as whole commands.
 
 Measurements, not assertions: the numbers are printed for people to compare across changes. In a temporary
-copy of the project (the article plus synthetic sources from flows/steps/corpus.py), for each size:
+copy of the project (the article plus synthetic sources from flows/sources/corpus.py), for each size:
 - each stage, by calling its pure step function in a fresh process (no Prefect), with the peak memory so far;
 - `valley run --refresh` and `valley validate` as whole processes, with their peak memory.
 Then, on the article alone, the whole commands against the floor F (importing prefect, great_expectations,
@@ -30,7 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.steps.paths import PROJECT_DIR, ProjectPaths
+from flows import STAGES
+from flows.core.paths import PROJECT_DIR, ProjectPaths
 
 DEFAULT_SIZES = (100, 1_000, 10_000)
 DEFAULT_TIMEOUT = 1_800.0
@@ -151,7 +152,7 @@ class Stopwatch:
 
 def run_stages(root: Path, pairs_limit: int) -> Iterator[dict[str, Any]]:
     """Time each stage on the project at `root`, yielding {stage, seconds, cpu, peak_mb} as each finishes."""
-    from flows.steps.package import read_schemas
+    from flows.package.stage import read_schemas
 
     paths = ProjectPaths(root)
     schemas = read_schemas(paths.schemas_dir)
@@ -166,10 +167,10 @@ def time_stages(
     paths: ProjectPaths, schemas: dict[str, Any], staging: Path, pairs_limit: int
 ) -> Iterator[dict[str, Any]]:
     """The stages in the flow's order, each on the previous one's output, staged under `staging`."""
-    from flows.steps.extract import extract_tables
-    from flows.steps.inputs import stage_keys
-    from flows.steps.package import stage_package, validate_package
-    from flows.steps.warehouse import build_warehouse
+    from flows.package.keys import stage_keys
+    from flows.package.stage import stage_package, validate_package
+    from flows.package.warehouse import build_warehouse
+    from flows.sources.extract import extract_tables
 
     timed = Stopwatch()
     yield timed("input keys (hash every source)", lambda: stage_keys(paths))
@@ -189,7 +190,7 @@ def time_suites(
 ) -> Iterator[dict[str, Any]]:
     """The suites side of validation, through validate.check_package as the flow calls it (frictionless, timed
     before, is not run twice); the quadratic figure-pairs audit, where it still exists, is timed on its own."""
-    from flows.steps import expect, validate
+    from flows.checks import expect, validate
 
     package_dir, suites_dir = staging / "datapackage", staging / "expectations"
     yield timed("package: suites", lambda: expect.write_suites(schemas, paths.expectations_dir, suites_dir))
@@ -212,17 +213,17 @@ def time_suites(
 
 
 def quadratic_pairs_audit() -> Callable[[Any], Any] | None:
-    """The pairwise figure audit, while flows/steps/consistency.py still has it (issue 10 replaces it by a join)."""
-    from flows.steps import consistency
+    """The pairwise figure audit, while flows/checks/consistency.py still has it (issue 10 replaces it by a join)."""
+    from flows.checks import consistency
 
     return getattr(consistency, "audit_figure_pairs", None)
 
 
 @contextmanager
 def patched(replacements: dict[str, Callable[..., Any]]) -> Iterator[None]:
-    """Replace functions by name in every loaded flows.steps module that holds them, for this block only."""
+    """Replace functions by name in every loaded stage module that holds them, for this block only."""
     saved = []
-    for module in [m for name, m in sys.modules.items() if name.startswith("flows.steps.")]:
+    for module in [m for name, m in sys.modules.items() if name.partition(".")[2].partition(".")[0] in STAGES]:
         for attribute, replacement in replacements.items():
             if hasattr(module, attribute):
                 saved.append((module, attribute, getattr(module, attribute)))
@@ -264,7 +265,7 @@ def fastest(command: list[str], env: dict[str, str], timeout: float, repeat: int
 
 def measure_commands(paths: ProjectPaths, timeout: float, repeat: int) -> dict[str, Measured]:
     """The whole commands on one project: a first run (publishes), then each command the goals name."""
-    from flows.steps.server import running_server
+    from flows.operate.server import running_server
 
     env = bench_env(paths)
     measured = {"valley run (first, publishes)": measure_process(valley(paths, "run"), env, timeout)}
@@ -283,7 +284,7 @@ def measure_commands(paths: ProjectPaths, timeout: float, repeat: int) -> dict[s
 
 def measure_size(paths: ProjectPaths, size: int, arguments: argparse.Namespace) -> dict[str, Any]:
     """Grow the corpus to `size` synthetic sources, then time the stages and the whole commands on it."""
-    from flows.steps.corpus import SLUG_PREFIX, grow_corpus
+    from flows.sources.corpus import SLUG_PREFIX, grow_corpus
 
     start = time.perf_counter()
     for folder in paths.sources_dir.glob(f"{SLUG_PREFIX}-*"):  # a kept folder may hold a bigger corpus

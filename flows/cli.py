@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from flows.steps.errors import ValleyError
-from flows.steps.paths import PROJECT_DIR, ProjectPaths
+from flows.core.errors import ValleyError
+from flows.core.paths import PROJECT_DIR, ProjectPaths
 
 EXIT_WARNED = 2
 
@@ -161,7 +161,7 @@ def keep_findings_off_terminal() -> None:
 
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain text table: a header, a rule, and every row, columns padded to their widest cell."""
-    from flows.steps.query import render_table
+    from flows.operate.query import render_table
 
     return render_table(columns, [tuple(row) for row in rows])
 
@@ -214,7 +214,7 @@ def command_run(arguments: argparse.Namespace) -> int:
     if not arguments.refresh:  # decided before Prefect starts: a verified skip costs no server and no flow
         import uuid
 
-        from flows.steps.skip import skip_if_unchanged
+        from flows.publish.skip import skip_if_unchanged
 
         skipped = skip_if_unchanged(ProjectPaths(arguments.project), uuid.uuid4().hex)
         if skipped:
@@ -243,8 +243,8 @@ def command_run(arguments: argparse.Namespace) -> int:
 
 def command_validate(arguments: argparse.Namespace) -> int:
     configure_offline(arguments.project)
+    from flows.core.config import load_config
     from flows.runtime import prefect_api
-    from flows.steps.config import load_config
 
     max_age = arguments.max_age_hours
     if max_age is None:  # 0 is a limit too: only an absent option falls back to the setting
@@ -274,7 +274,7 @@ SHOWN_FINDINGS = 20
 
 def finding_lines(summary: dict[str, Any]) -> list[str]:
     """The run's findings by class: counts, then each new finding and each stale acceptance, with fingerprints."""
-    from flows.steps.findings import RESOLVED, describe, new_of, summary_line
+    from flows.report.findings import RESOLVED, describe, new_of, summary_line
 
     if not summary.get("finding_counts"):
         return []
@@ -294,7 +294,7 @@ def command_accept(arguments: argparse.Namespace) -> int:
     import datetime as dt
     import json
 
-    from flows.steps.findings import accept, accepted_path, describe
+    from flows.report.findings import accept, accepted_path, describe
 
     latest = ProjectPaths(arguments.project).build_dir / "reports" / "latest.json"
     try:
@@ -330,7 +330,7 @@ def read_sql(arguments: argparse.Namespace) -> str:
 
 
 def command_query(arguments: argparse.Namespace) -> int:
-    from flows.steps.query import open_session, run_query, write_result
+    from flows.operate.query import open_session, run_query, write_result
 
     paths = ProjectPaths(arguments.project)
     sql = read_sql(arguments)
@@ -374,7 +374,7 @@ def format_release(release: Any, root: Path) -> str:
 
 
 def command_release(arguments: argparse.Namespace) -> int:
-    from flows.steps.release import cut_release
+    from flows.publish.release import cut_release
 
     release = cut_release(ProjectPaths(arguments.project))
     print(format_release(release, arguments.project))
@@ -382,7 +382,7 @@ def command_release(arguments: argparse.Namespace) -> int:
 
 
 def command_publish(arguments: argparse.Namespace) -> int:
-    from flows.steps.distribute import publish_release, resolve_target
+    from flows.publish.distribute import publish_release, resolve_target
 
     target = resolve_target(arguments.project, arguments.to)
     done = publish_release(ProjectPaths(arguments.project), target, arguments.release)
@@ -402,8 +402,8 @@ def command_publish(arguments: argparse.Namespace) -> int:
 
 def command_serve(arguments: argparse.Namespace) -> int:
     configure_offline(arguments.project)
+    from flows.core.config import load_config
     from flows.serve import Schedule, serve_project
-    from flows.steps.config import load_config
 
     config = load_config(arguments.project)
 

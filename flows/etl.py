@@ -1,4 +1,4 @@
-"""The ETL flow: extract -> package -> validate -> publish, each stage a thin task over flows.steps."""
+"""The ETL flow: extract -> package -> validate -> publish, each stage a thin task over the stage packages."""
 
 from __future__ import annotations
 
@@ -15,19 +15,19 @@ from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote
 
+from flows.checks.expect import write_suites
+from flows.checks.validate import ValidationReport, check_package, raise_if_blocking
+from flows.core.paths import ProjectPaths
+from flows.package.keys import changed_stages, stage_keys
+from flows.package.stage import read_schemas, stage_package
+from flows.publish.published import published_problems
+from flows.publish.skip import record_unchanged, repairs_needed, skipped_summary, tidy_up
+from flows.publish.switch import StagedOutputs, publish_lock, publish_outputs, read_manifest, stage_warehouse
+from flows.report.findings import accepted_path, load_accepted
+from flows.report.history import build_report, now, summarize_report
 from flows.runtime import current_run_id, track_flow_run
-from flows.steps.expect import write_suites
-from flows.steps.extract import extract_folders, list_sources, merge_tables
-from flows.steps.findings import accepted_path, load_accepted
-from flows.steps.inputs import changed_stages, stage_keys
-from flows.steps.package import read_schemas, stage_package
-from flows.steps.paths import ProjectPaths
-from flows.steps.publish import StagedOutputs, publish_lock, publish_outputs, read_manifest, stage_warehouse
-from flows.steps.published import published_problems
-from flows.steps.quality import build_report, now, summarize_report
-from flows.steps.records import InputError
-from flows.steps.skip import record_unchanged, repairs_needed, skipped_summary, tidy_up
-from flows.steps.validate import ValidationReport, check_package, raise_if_blocking
+from flows.sources.extract import extract_folders, list_sources, merge_tables
+from flows.sources.records import InputError
 from flows.tasks import record_results
 
 Rows = dict[str, list[dict[str, Any]]]

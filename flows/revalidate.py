@@ -13,16 +13,16 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed
 
+from flows.checks.integrity import audit_freshness, audit_integrity, read_warehouse_frames
+from flows.checks.validate import ValidationReport, check_package, raise_if_blocking
+from flows.core.errors import ValleyError
+from flows.core.paths import ProjectPaths
+from flows.package.stage import read_schemas
+from flows.publish.published import pid_alive, snapshot_published
+from flows.publish.switch import read_manifest
+from flows.report.findings import accepted_path, load_accepted
+from flows.report.history import build_report, last_publish, now
 from flows.runtime import current_run_id, track_flow_run
-from flows.steps.errors import ValleyError
-from flows.steps.findings import accepted_path, load_accepted
-from flows.steps.integrity import audit_freshness, audit_integrity, read_warehouse_frames
-from flows.steps.package import read_schemas
-from flows.steps.paths import ProjectPaths
-from flows.steps.publish import read_manifest
-from flows.steps.published import pid_alive, snapshot_published
-from flows.steps.quality import build_report, last_publish, now
-from flows.steps.validate import ValidationReport, check_package, raise_if_blocking
 from flows.tasks import record_results
 
 DEFAULT_MAX_AGE_HOURS = 48.0

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.steps.published import pid_alive
-from flows.steps.server import find_free_port, recorded_server, wait_for_health
+from flows.operate.server import find_free_port, recorded_server, wait_for_health
+from flows.publish.published import pid_alive
 
 SERVER_APP = "prefect.server.api.server:create_app"
 # block types are registered by a full `prefect server start` (`valley serve`, `make server`); a temporary server

@@ -17,10 +17,10 @@ from prefect.server.schemas.schedules import CronSchedule
 from prefect.settings import PREFECT_API_URL, PREFECT_HOME, temporary_settings
 
 from flows.alerts import alert_address, ensure_alerts
+from flows.core.errors import ValleyError
 from flows.etl import etl
+from flows.operate.server import LocalServer, running_server
 from flows.revalidate import revalidate
-from flows.steps.errors import ValleyError
-from flows.steps.server import LocalServer, running_server
 
 TIMEZONE = "UTC"
 SHOWN_RUNS = 2

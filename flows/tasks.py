@@ -9,10 +9,10 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.alerts import emit_new_findings
-from flows.steps.docs import build_data_docs
-from flows.steps.paths import ProjectPaths
-from flows.steps.quality import append_history, render_markdown, write_report
-from flows.steps.validate import ValidationReport
+from flows.checks.validate import ValidationReport
+from flows.core.paths import ProjectPaths
+from flows.report.docs import build_data_docs
+from flows.report.history import append_history, render_markdown, write_report
 
 # log records with this attribute go to the Prefect run log; the CLI keeps them off the terminal, where
 # its own summary lists the same findings

@@ -17,7 +17,7 @@ os.environ["DO_NOT_TRACK"] = "1"
 os.environ["GX_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
-from flows.steps.paths import PROJECT_DIR, ProjectPaths
+from flows.core.paths import PROJECT_DIR, ProjectPaths
 from tests.browser import Chromium, find_chromium
 
 COPIED = ["datapackage", "expectations", "warehouse/views", "warehouse/queries"]

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from flows.steps.paths import PROJECT_DIR
+from flows.core.paths import PROJECT_DIR
 
 COPIED = ["datapackage", "expectations", "warehouse/views", "warehouse/queries"]
 

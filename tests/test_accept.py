@@ -7,8 +7,8 @@ import duckdb
 import pytest
 
 from flows.cli import main
-from flows.steps.findings import accepted_path, fingerprint, load_accepted
-from flows.steps.paths import ProjectPaths
+from flows.core.paths import ProjectPaths
+from flows.report.findings import accepted_path, fingerprint, load_accepted
 
 NEW_LINE = re.compile(r"^  new:\s+warning (?P<fingerprint>[0-9a-f]{16}) freshness/", re.MULTILINE)
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from flows.alerts import FAILED, FINDING, NAMES, STALE, AlertsStatus, alert_address
-from flows.steps.paths import ProjectPaths
+from flows.core.paths import ProjectPaths
 from tests.test_serve import Serving, serve_env
 from tests.test_serve import call_api as call_api_once
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.steps.paths import PROJECT_DIR, ProjectPaths
+from flows.core.paths import PROJECT_DIR, ProjectPaths
 
 
 def valley(paths: ProjectPaths, *arguments: str, **environment: str) -> subprocess.CompletedProcess[str]:
@@ -190,8 +190,8 @@ def test_a_skipped_run_counts_as_fresh_and_zero_means_zero(published_copy: Proje
 def test_a_release_after_a_validation_carries_the_validation_of_the_build(
     published_copy: ProjectPaths, prefect_api_url: str
 ) -> None:
-    from flows.steps.publish import read_manifest
-    from flows.steps.release import cut_release
+    from flows.publish.release import cut_release
+    from flows.publish.switch import read_manifest
 
     check = valley(published_copy, "validate", PREFECT_API_URL=prefect_api_url)
     assert check.returncode in (0, 2)

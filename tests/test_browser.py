@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.steps.paths import PROJECT_DIR
+from flows.core.paths import PROJECT_DIR
 from tests.browser import MISSING, find_chromium
 
 
@@ -34,5 +34,5 @@ def test_make_installs_nothing_outside_pypi(target: str) -> None:
         ["make", "--dry-run", "--always-make", target],
         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=120, check=True,
     )  # fmt: skip
-    assert "flows.steps.docs_assets" in completed.stdout
+    assert "flows.checks.docs_assets" in completed.stdout
     assert not re.search(r"\b(apt-get|apt|npm|npx|curl|wget)\b", completed.stdout), completed.stdout

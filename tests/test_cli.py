@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.steps.paths import ProjectPaths
+from flows.core.paths import ProjectPaths
 
 VALLEY = Path(sys.executable).parent / "valley"
 

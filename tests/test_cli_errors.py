@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.steps.paths import ProjectPaths
+from flows.core.paths import ProjectPaths
 
 VALLEY = Path(sys.executable).parent / "valley"
 UNREACHABLE_API = "http://127.0.0.1:9/api"  # the discard port: nothing listens there

@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.steps.paths import ProjectPaths
+from flows.core.paths import ProjectPaths
 
 VALLEY = Path(sys.executable).parent / "valley"
 MEMORY_LIMIT_KB = 500 * 1024

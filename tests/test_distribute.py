@@ -21,8 +21,8 @@ import feedparser
 import pandas
 import pytest
 
-from flows.steps.paths import ProjectPaths
-from flows.steps.release import cut_release
+from flows.core.paths import ProjectPaths
+from flows.publish.release import cut_release
 
 BIN = Path(sys.executable).parent
 DUCKDB1_LOCK = Path(__file__).with_name("duckdb1_client.lock")

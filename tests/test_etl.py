@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from flows.core.paths import DEFAULT_PATHS, ProjectPaths
 from flows.etl import etl
-from flows.steps.paths import DEFAULT_PATHS, ProjectPaths
-from flows.steps.records import InputError
-from flows.steps.warehouse import query_warehouse
+from flows.package.warehouse import query_warehouse
+from flows.sources.records import InputError
 
 
 def published_bytes(paths: ProjectPaths) -> dict[str, bytes]:
@@ -110,7 +110,7 @@ def test_an_unchanged_second_run_skips_and_a_changed_record_rebuilds(
 def test_a_run_that_cannot_get_the_lock_stops_and_changes_nothing(published_copy: ProjectPaths) -> None:
     from filelock import FileLock
 
-    from flows.steps.publish import PublishLocked
+    from flows.publish.switch import PublishLocked
 
     before = published_bytes(published_copy)
     with (
@@ -122,8 +122,8 @@ def test_a_run_that_cannot_get_the_lock_stops_and_changes_nothing(published_copy
 
 
 def test_two_concurrent_runs_leave_valid_published_outputs(project: ProjectPaths, prefect_api_url: str) -> None:
-    from flows.steps.integrity import audit_integrity
-    from flows.steps.package import read_schemas
+    from flows.checks.integrity import audit_integrity
+    from flows.package.stage import read_schemas
 
     command = [str(Path(sys.executable).parent / "valley"), "--project", str(project.root), "run", "--refresh"]
     env = {**os.environ, "PREFECT_API_URL": prefect_api_url}

@@ -1,8 +1,8 @@
 import re
 
 from flows.cli import format_table
-from flows.steps.paths import DEFAULT_PATHS, ProjectPaths
-from flows.steps.warehouse import query_warehouse
+from flows.core.paths import DEFAULT_PATHS, ProjectPaths
+from flows.package.warehouse import query_warehouse
 
 README = (DEFAULT_PATHS.root / "README.md").read_text(encoding="utf-8")
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.core.paths import ProjectPaths
 from flows.etl import etl
-from flows.steps.package import format_cell, read_schemas
-from flows.steps.paths import ProjectPaths
+from flows.package.stage import format_cell, read_schemas
 from tests.browser import Chromium
 
 BIN = Path(sys.executable).parent

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.checks.validate import ValidationFailed
+from flows.core.paths import ProjectPaths
 from flows.revalidate import revalidate
-from flows.steps.paths import ProjectPaths
-from flows.steps.validate import ValidationFailed
 
 VALLEY = Path(sys.executable).parent / "valley"
 

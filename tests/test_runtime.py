@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from flows.core.paths import PROJECT_DIR, ProjectPaths
+from flows.operate.server import RECORD, running_server
 from flows.runtime import prefect_api, start_server_early
-from flows.steps.paths import PROJECT_DIR, ProjectPaths
-from flows.steps.server import RECORD, running_server
 
 
 def test_a_run_uses_the_projects_running_server_instead_of_a_temporary_one(
@@ -69,7 +69,7 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
 def test_prefect_api_starts_its_server_before_the_preload_and_stops_it_after(isolated_home: Path) -> None:
     from prefect.settings import get_current_settings
 
-    from flows.steps.server import is_healthy
+    from flows.operate.server import is_healthy
 
     during_preload: list[list[int]] = []
     with prefect_api(preload=lambda: during_preload.append(server_children(isolated_home))) as api_url:

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from flows.steps.config import DEFAULTS, load_config
-from flows.steps.paths import ProjectPaths
-from flows.steps.server import is_healthy
+from flows.core.config import DEFAULTS, load_config
+from flows.core.paths import ProjectPaths
+from flows.operate.server import is_healthy
 from tests.browser import Chromium
 from tests.conftest import copy_project
 

@@ -16,9 +16,9 @@ import duckdb
 import pytest
 import yaml
 
-from flows.steps.config import DEFAULTS
-from flows.steps.paths import PROJECT_DIR, ProjectPaths
-from flows.steps.server import LocalServer, running_server
+from flows.core.config import DEFAULTS
+from flows.core.paths import PROJECT_DIR, ProjectPaths
+from flows.operate.server import LocalServer, running_server
 from tests.conftest import copy_project
 
 PREFECT_FILE = PROJECT_DIR / "prefect.yaml"

@@ -1,0 +1,1 @@
+"""The package a run stages: CSVs and descriptor with hashes, content keys, the DuckDB DDL from the Table Schemas."""

@@ -1,0 +1,1 @@
+"""What the checks found: fingerprints and accepted findings, reports and their history, Data Docs."""

@@ -1,0 +1,1 @@
+"""Sources and their records: snapshots, evidence records, the number grammar, the period policy, extraction."""

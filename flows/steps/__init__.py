@@ -1,1 +1,0 @@
-"""Pure pipeline stages: no Prefect import anywhere below this package."""
