@@ -152,7 +152,7 @@ class Stopwatch:
 
 def run_stages(root: Path, pairs_limit: int) -> Iterator[dict[str, Any]]:
     """Time each stage on the project at `root`, yielding {stage, seconds, cpu, peak_mb} as each finishes."""
-    from flows.package.stage import read_schemas
+    from flows.core.inputs import read_schemas
 
     paths = ProjectPaths(root)
     schemas = read_schemas(paths.schemas_dir)
@@ -167,8 +167,10 @@ def time_stages(
     paths: ProjectPaths, schemas: dict[str, Any], staging: Path, pairs_limit: int
 ) -> Iterator[dict[str, Any]]:
     """The stages in the flow's order, each on the previous one's output, staged under `staging`."""
+    from flows.checks.frictionless import validate_package
+    from flows.core.inputs import read_inputs
     from flows.package.keys import stage_keys
-    from flows.package.stage import stage_package, validate_package
+    from flows.package.stage import stage_package
     from flows.package.warehouse import build_warehouse
     from flows.sources.extract import extract_tables
 
@@ -176,7 +178,7 @@ def time_stages(
     yield timed("input keys (hash every source)", lambda: stage_keys(paths))
     yield timed("extract", lambda: extract_tables(paths.sources_dir))
     tables = timed.results["extract"]
-    yield timed("package: CSVs + descriptor", lambda: stage_package(tables, paths, staging))
+    yield timed("package: CSVs + descriptor", lambda: stage_package(tables, paths, staging, read_inputs(paths)))
     descriptor = timed.results["package: CSVs + descriptor"]
     data = descriptor.parent / "data"
     yield timed("validate: frictionless", lambda: validate_package(descriptor))

@@ -13,13 +13,14 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.utilities.annotations import quote
+from prefect.utilities.annotations import quote, unmapped
 
 from flows.checks.expect import write_suites
 from flows.checks.validate import ValidationReport, check_package, raise_if_blocking
+from flows.core.inputs import RunInputs, read_inputs
 from flows.core.paths import ProjectPaths
 from flows.package.keys import changed_stages, stage_keys
-from flows.package.stage import read_schemas, stage_package
+from flows.package.stage import stage_package
 from flows.publish.published import published_problems
 from flows.publish.skip import record_unchanged, repairs_needed, skipped_summary, tidy_up
 from flows.publish.switch import StagedOutputs, publish_lock, publish_outputs, read_manifest, stage_warehouse
@@ -50,24 +51,24 @@ EXTRACT_BATCH = 200
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=retry_on_io_error)
-def extract(folders: list[Path]) -> Rows:
+def extract(folders: list[Path], inputs: RunInputs) -> Rows:
     """Rows of every table from a batch of source folders' snapshots and evidence records."""
-    return extract_folders(folders)
+    return extract_folders(folders, inputs)
 
 
 @task(cache_policy=NO_CACHE, timeout_seconds=300)
-def package(tables: Rows, paths: ProjectPaths, staging: Path) -> StagedOutputs:
+def package(tables: Rows, paths: ProjectPaths, staging: Path, inputs: RunInputs) -> StagedOutputs:
     """CSVs, descriptor and suites written into the staging folder."""
-    descriptor = stage_package(tables, paths, staging)
-    write_suites(read_schemas(paths.schemas_dir), paths.expectations_dir, staging / "expectations")
+    descriptor = stage_package(tables, paths, staging, inputs)
+    write_suites(inputs.schemas, paths.expectations_dir, staging / "expectations")
     return StagedOutputs(descriptor.parent, staging / "expectations", staging / "warehouse.duckdb")
 
 
 @task(cache_policy=NO_CACHE, timeout_seconds=900)
-def validate(staged: StagedOutputs, paths: ProjectPaths) -> ValidationReport:
+def validate(staged: StagedOutputs, paths: ProjectPaths, inputs: RunInputs) -> ValidationReport:
     """frictionless, the table suites (staged) and the audit suites on the staged package; GX's Data Docs go
     beside the staging folder (publishing removes the folder before record_results takes the docs)."""
-    schemas = read_schemas(paths.schemas_dir)
+    schemas = inputs.schemas
     staging = staged.package_dir.parent
     site = staging.with_name(f"{staging.name}-data-docs")
     shutil.rmtree(site, ignore_errors=True)  # a retried task starts afresh
@@ -77,18 +78,19 @@ def validate(staged: StagedOutputs, paths: ProjectPaths) -> ValidationReport:
 @task(
     cache_policy=NO_CACHE, timeout_seconds=300, retries=2, retry_delay_seconds=1, retry_condition_fn=retry_on_io_error
 )
-def publish(staged: StagedOutputs, paths: ProjectPaths, record: dict[str, Any], staging: Path) -> list[Path]:
+def publish(
+    staged: StagedOutputs, paths: ProjectPaths, record: dict[str, Any], staging: Path, inputs: RunInputs
+) -> list[Path]:
     """Build the warehouse in the staging folder, then switch the published state to it through the journal."""
-    stage_warehouse(read_schemas(paths.schemas_dir), staged.package_dir, paths.views_dir, staged.warehouse,
-                    record["keys"])  # fmt: skip
+    stage_warehouse(inputs.schemas, staged.package_dir, paths.views_dir, staged.warehouse, record["keys"])
     return publish_outputs(staged, paths, record, staging)
 
 
-def extract_all(paths: ProjectPaths) -> Rows:
+def extract_all(paths: ProjectPaths, inputs: RunInputs) -> Rows:
     """Extraction mapped over batches of source folders (one at a time here, in parallel on a Dask runner)."""
     folders = list_sources(paths.sources_dir)
     batches = [folders[start : start + EXTRACT_BATCH] for start in range(0, len(folders), EXTRACT_BATCH)]
-    futures = extract.map(batches)
+    futures = extract.map(batches, inputs=unmapped(quote(inputs)))
     outcomes: list[Any] = [future.result(raise_on_failure=False) for future in futures]
     problems = [problem for outcome in outcomes if isinstance(outcome, InputError) for problem in outcome.problems]
     if problems:
@@ -115,12 +117,13 @@ def etl(
     with track_flow_run(), publish_lock(paths, lock_timeout):
         started_at = now()
         notes = tidy_up(paths)
-        keys = stage_keys(paths)
+        inputs = read_inputs(paths)  # the schemas, descriptor and vocabulary, read once for the whole run
+        keys = stage_keys(paths, inputs=inputs)
         problems = published_problems(paths, keys)
         if not refresh and not problems:
             unchanged(paths, current_run_id(), started_at)
             return skipped_summary(paths, keys, notes)
-        return {**run_pipeline(paths, started_at), "notes": notes, "repaired": repairs_needed(problems)}
+        return {**run_pipeline(paths, started_at, inputs), "notes": notes, "repaired": repairs_needed(problems)}
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=retry_on_io_error)
@@ -129,23 +132,24 @@ def unchanged(paths: ProjectPaths, run_id: str, started_at: dt.datetime) -> dict
     return record_unchanged(paths, run_id, started_at)
 
 
-def run_pipeline(paths: ProjectPaths, started_at: dt.datetime) -> dict[str, Any]:
+def run_pipeline(paths: ProjectPaths, started_at: dt.datetime, inputs: RunInputs) -> dict[str, Any]:
     run_id = current_run_id()
     accepted = load_accepted(accepted_path(paths.root))  # a bad entry stops the run at once, at its line
     previous = read_manifest(paths).get("keys", {})
     paths.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=paths.build_dir))
     try:
-        tables = extract_all(paths)
-        staged = package(cast(Rows, quote(tables)), paths, staging)  # quoted: Prefect need not walk every row
-        report = validate(staged, paths)
-        keys = stage_keys(paths, staged.expectations_dir)
+        tables = extract_all(paths, inputs)
+        shared = cast(RunInputs, quote(inputs))  # the same for the schemas
+        staged = package(cast(Rows, quote(tables)), paths, staging, shared)  # quoted: Prefect need not walk every row
+        report = validate(staged, paths, shared)
+        keys = stage_keys(paths, staged.expectations_dir, inputs)
         document = build_report(report, "etl", started_at, published=False, run_id=run_id, accepted=accepted)
         try:
             raise_if_blocking(report)
             record = {"run_id": run_id, "keys": keys, "published_at": now().isoformat(),
                       "validation": summarize_report(document)}  # fmt: skip
-            changed = publish(staged, paths, record, staging)
+            changed = publish(staged, paths, record, staging, shared)
             document |= {"published": True, "build_run_id": run_id}
         finally:
             document = record_results(report, document, paths)

@@ -16,8 +16,8 @@ from prefect.states import Completed
 from flows.checks.integrity import audit_freshness, audit_integrity, read_warehouse_frames
 from flows.checks.validate import ValidationReport, check_package, raise_if_blocking
 from flows.core.errors import ValleyError
+from flows.core.inputs import read_schemas
 from flows.core.paths import ProjectPaths
-from flows.package.stage import read_schemas
 from flows.publish.published import pid_alive, snapshot_published
 from flows.publish.switch import read_manifest
 from flows.report.findings import accepted_path, load_accepted

@@ -123,7 +123,7 @@ def test_a_run_that_cannot_get_the_lock_stops_and_changes_nothing(published_copy
 
 def test_two_concurrent_runs_leave_valid_published_outputs(project: ProjectPaths, prefect_api_url: str) -> None:
     from flows.checks.integrity import audit_integrity
-    from flows.package.stage import read_schemas
+    from flows.core.inputs import read_schemas
 
     command = [str(Path(sys.executable).parent / "valley"), "--project", str(project.root), "run", "--refresh"]
     env = {**os.environ, "PREFECT_API_URL": prefect_api_url}
@@ -181,3 +181,33 @@ def test_a_second_source_is_a_folder_and_extraction_maps_over_a_dask_cluster(
     assert sources == [("acme-park",), ("big-data-valley",)]
     figure = query_warehouse(project.warehouse, "SELECT value, period FROM figures WHERE source_id = 'acme-park'")[1]
     assert [(int(value), period) for value, period in figure] == [(12, 2018)]
+
+
+COUNT_SCHEMA_OPENS = """
+import atexit, json, os, sys
+from pathlib import Path
+schemas = os.path.realpath(sys.argv[1])
+opens = {}
+def count(event, args):
+    if event == "open" and isinstance(args[0], (str, bytes, os.PathLike)):
+        path = os.path.realpath(os.fsdecode(args[0]))
+        if os.path.dirname(path) == schemas:
+            opens[os.path.basename(path)] = opens.get(os.path.basename(path), 0) + 1
+sys.addaudithook(count)
+atexit.register(lambda: Path(sys.argv[2]).write_text(json.dumps(opens)))
+from flows.cli import main
+sys.exit(main(["--project", sys.argv[3], "run"]))
+"""
+
+
+def test_one_valley_run_reads_each_table_schema_file_once(
+    project: ProjectPaths, prefect_api_url: str, tmp_path: Path
+) -> None:
+    counts = tmp_path / "opens.json"
+    env = {**os.environ, "PREFECT_API_URL": prefect_api_url}
+    command = [sys.executable, "-c", COUNT_SCHEMA_OPENS, str(project.schemas_dir), str(counts), str(project.root)]
+    run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "valley run: published" in run.stdout
+    schema_files = sorted(path.name for path in project.schemas_dir.glob("*.json"))
+    assert json.loads(counts.read_text()) == dict.fromkeys(schema_files, 1)

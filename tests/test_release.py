@@ -11,9 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.core.inputs import read_schemas
 from flows.core.paths import ProjectPaths
 from flows.etl import etl
-from flows.package.stage import format_cell, read_schemas
+from flows.package.stage import format_cell
 from tests.browser import Chromium
 
 BIN = Path(sys.executable).parent

@@ -22,7 +22,7 @@ from flows.checks.rules import (
     failing_keys,
     validate_sql_suites,
 )
-from flows.package.stage import read_json
+from flows.core.inputs import read_json
 from flows.package.warehouse import quote_identifier
 from flows.sources.records import InputError, Problem
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import duckdb
 
+from flows.core.inputs import read_descriptor
 from flows.core.paths import ProjectPaths
-from flows.package.stage import format_cell, read_descriptor
+from flows.package.stage import format_cell
 from flows.package.warehouse import quote_identifier
 
 Row = dict[str, Any]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.checks.expect import CheckResult
-from flows.sources.corroborate import MEASURES_FILE
+from flows.core.inputs import MEASURES_FILE
 from flows.sources.extract import ORIGIN_FILE, RECORDS_DIR
 from flows.sources.records import InputError, Record, load_records, load_yaml
 

@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from flows.checks.expect import CheckResult, read_frames, validate_tables
+from flows.checks.frictionless import validate_package
 from flows.checks.locate import locate_checks
 from flows.core.errors import ValleyError
-from flows.package.stage import validate_package
 
 Schema = dict[str, Any]
 SEVERITY_ORDER = ("critical", "warning", "info")

@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from flows.core.inputs import RunInputs, read_inputs
 from flows.core.paths import PROJECT_DIR, ProjectPaths
 
 STAGES = ("extract", "package", "validate", "publish")
@@ -41,14 +42,18 @@ def chain(*parts: str) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def descriptor_metadata(descriptor: Path) -> str:
+def descriptor_metadata(inputs: RunInputs) -> str:
     """The authored part of the descriptor: everything but the resources the flow derives."""
-    from flows.package.stage import read_descriptor  # a damaged descriptor names itself and its remedy
+    return json.dumps(inputs.metadata, sort_keys=True) if inputs.descriptor is not None else ""
 
-    if not descriptor.is_file():
-        return ""
-    document = read_descriptor(descriptor)
-    return json.dumps({k: v for k, v in document.items() if k != "resources"}, sort_keys=True)
+
+def digest_schemas(inputs: RunInputs, paths: ProjectPaths) -> str:
+    """digest_files over the Table Schema files, from the bytes the run read (the same digest)."""
+    digest = hashlib.sha256()
+    for name in sorted(inputs.schema_bytes, key=lambda name: f"{name}.json"):
+        relative = (paths.schemas_dir / f"{name}.json").relative_to(paths.root)
+        digest.update(str(relative).encode() + b"\0" + hashlib.sha256(inputs.schema_bytes[name]).digest())
+    return digest.hexdigest()
 
 
 def suite_files(paths: ProjectPaths, staged: Path | None) -> list[Path]:
@@ -66,12 +71,14 @@ def digest_named(files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
-def stage_keys(paths: ProjectPaths, staged_suites: Path | None = None) -> dict[str, str]:
+def stage_keys(
+    paths: ProjectPaths, staged_suites: Path | None = None, inputs: RunInputs | None = None
+) -> dict[str, str]:
     """Each stage's key covers its own inputs and every earlier stage's: sources and records, then
-    schemas and package metadata, then suites, then warehouse views and the pipeline's code."""
+    schemas and package metadata (from the run's `inputs`), then suites, then warehouse views and the code."""
+    inputs = inputs if inputs is not None else read_inputs(paths)
     extract = digest_tree(paths.sources_dir, paths.root)
-    package = chain(extract, digest_files(paths.schemas_dir.glob("*.json"), paths.root),
-                    descriptor_metadata(paths.descriptor))  # fmt: skip
+    package = chain(extract, digest_schemas(inputs, paths), descriptor_metadata(inputs))
     validate = chain(package, digest_named(suite_files(paths, staged_suites)))
     code = digest_files((PROJECT_DIR / "flows").rglob("*.py"), PROJECT_DIR)
     publish = chain(validate, digest_files(paths.views_dir.glob("*.sql"), paths.root), code)

@@ -16,9 +16,11 @@ from typing import Any
 import duckdb
 from filelock import FileLock
 
+from flows.checks.frictionless import validate_package
 from flows.core.errors import ValleyError
+from flows.core.inputs import read_descriptor, read_schemas
 from flows.core.paths import ProjectPaths
-from flows.package.stage import file_digest, read_descriptor, read_schemas, validate_package
+from flows.package.stage import file_digest
 from flows.package.warehouse import quote_identifier, quote_literal
 from flows.publish.diff import Row, TableChanges, changes_as_json, diff_tables, format_changelog_entry, read_csv_rows
 from flows.publish.page import format_package_readme, write_page

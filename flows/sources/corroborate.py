@@ -10,7 +10,6 @@ from flows.sources.numbers import FigureParseError, Quantity, parse_change_quant
 from flows.sources.records import Problem, Record
 
 Row = dict[str, Any]
-MEASURES_FILE = "measures.yaml"  # beside the source folders: one vocabulary for every article
 PLAIN_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "measures": ({"id", "label", "definition", "unit", "subject_kind"}, set()),
     "corroborations": (

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flows.package.stage import read_schemas
+from flows.core.inputs import MEASURES_FILE, RunInputs, read_inputs
+from flows.core.paths import ProjectPaths
 from flows.sources.corroborate import (
-    MEASURES_FILE,
     PLAIN_KEYS,
     build_corroboration,
     build_measure,
@@ -81,18 +80,6 @@ def read_source(folder: Path) -> Source:
     return Source(folder.name, folder, data.decode("utf-8"), origin)
 
 
-def schemas_of(schemas_dir: Path) -> dict[str, Any]:
-    """read_schemas, read again only when a schema file changed: each source needs them, and reading twelve
-    JSON files per source was a measurable share of extracting 10,000 sources."""
-    stats = [(path.name, path.stat()) for path in sorted(schemas_dir.glob("*.json"))]
-    return _schemas_of_state(schemas_dir, tuple((name, stat.st_mtime_ns, stat.st_size) for name, stat in stats))
-
-
-@lru_cache(maxsize=4)
-def _schemas_of_state(schemas_dir: Path, state: tuple[tuple[str, int, int], ...]) -> dict[str, Any]:
-    return read_schemas(schemas_dir)
-
-
 def source_row(source: Source) -> Row:
     origin = source.origin
     return {
@@ -113,16 +100,17 @@ def source_row(source: Source) -> Row:
     }
 
 
-def extract_source(source: Source) -> dict[str, list[Row]]:
+def extract_source(source: Source, inputs: RunInputs) -> dict[str, list[Row]]:
     """All rows one source contributes, with a number_mentions row for every number in its text; every
     row is checked against its Table Schema and its foreign keys here, so a problem names its record."""
-    schemas = schemas_of(source.folder.parent.parent / "schemas")
+    schemas = inputs.schemas
     problems: list[Problem] = []
     tables: dict[str, list[Row]] = {"sources": [source_row(source)]}
     built: list[tuple[str, Row, Record]] = []
     rejected: dict[str, list[Row]] = {}  # rows with a problem already reported: still valid reference targets
     accounted: dict[tuple[int, int], tuple[str, str]] = {}
-    tables["measures"] = plain_rows("measures", source.folder.parent / MEASURES_FILE, schemas, problems, built)
+    vocabulary = source.folder.parent / MEASURES_FILE
+    tables["measures"] = plain_rows("measures", vocabulary, schemas, problems, built, data=inputs.vocabulary)
     for table, build in BUILDERS.items():
         path = source.folder / RECORDS_DIR / f"{table}.yaml"
         tables[table] = []
@@ -161,11 +149,16 @@ def plain_rows(
     problems: list[Problem],
     built: list[tuple[str, Row, Record]],
     source_id: str | None = None,
+    data: bytes | None = None,
 ) -> list[Row]:
-    """Rows of a records file whose records quote nothing from the article (vocabulary, corroborations)."""
+    """Rows of a records file whose records quote nothing from the article (vocabulary, corroborations); the
+    vocabulary comes as the bytes the run read once (`data`)."""
     rows = []
-    load = load_shared_records if table == "measures" else load_records
-    for record in load(path) if path.is_file() else []:
+    if table == "measures":
+        records = load_shared_records(path, data) if data is not None else []
+    else:
+        records = load_records(path) if path.is_file() else []
+    for record in records:
         required, optional = PLAIN_KEYS[table]
         if not check_keys_against(table, record, required, optional, problems):
             continue
@@ -243,22 +236,23 @@ def merge_tables(parts: list[dict[str, list[Row]]]) -> dict[str, list[Row]]:
     return tables
 
 
-def extract_folder(folder: Path) -> dict[str, list[Row]]:
-    return extract_source(read_source(folder))
+def extract_folder(folder: Path, inputs: RunInputs) -> dict[str, list[Row]]:
+    return extract_source(read_source(folder), inputs)
 
 
 def extract_tables(sources_dir: Path) -> dict[str, list[Row]]:
-    """Rows of every table across every source folder, reporting every source's problems at once."""
-    return extract_folders(list_sources(sources_dir))
+    """Rows of every table across every source folder of the project holding `sources_dir`, reporting every
+    source's problems at once."""
+    return extract_folders(list_sources(sources_dir), read_inputs(ProjectPaths(sources_dir.parent.parent)))
 
 
-def extract_folders(folders: list[Path]) -> dict[str, list[Row]]:
+def extract_folders(folders: list[Path], inputs: RunInputs) -> dict[str, list[Row]]:
     """Rows of every table from these source folders, reporting every folder's problems at once: one task
     over a batch of folders costs an orchestrator one task, not one per folder (see README, Performance)."""
     parts, problems = [], []
     for folder in folders:
         try:
-            parts.append(extract_folder(folder))
+            parts.append(extract_folder(folder, inputs))
         except InputError as error:
             problems.extend(error.problems)
     if problems:

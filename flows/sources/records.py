@@ -9,29 +9,9 @@ from typing import Any
 
 import yaml
 
-from flows.core.errors import ValleyError
+from flows.core.errors import InputError, Problem
 
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input, located as precisely as the input allows."""
-
-    file: Path
-    line: int | None
-    field: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = str(self.file) + (f", line {self.line}" if self.line else "")
-        return f"{where}" + (f", field '{self.field}'" if self.field else "") + f": {self.message}"
-
-
-class InputError(ValleyError):
-    """Raised with every problem found, so one run reports them all."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(problem) for problem in problems))
+__all__ = ["InputError", "Problem", "Record", "load_records", "load_shared_records", "load_yaml", "strip_lines"]
 
 
 @dataclass
@@ -129,10 +109,10 @@ def load_records(path: Path, data: bytes | None = None) -> list[Record]:
     return records
 
 
-def load_shared_records(path: Path) -> list[Record]:
+def load_shared_records(path: Path, data: bytes | None = None) -> list[Record]:
     """load_records for a file every source folder reads (the measure vocabulary): parsed once per content, so
     10,000 sources do not parse it 10,000 times. The records are shared: callers read them, never change them."""
-    return list(_records_of_content(path, path.read_bytes()))
+    return list(_records_of_content(path, path.read_bytes() if data is None else data))
 
 
 @lru_cache(maxsize=8)

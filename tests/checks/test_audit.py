@@ -9,8 +9,8 @@ from flows.checks.audit import build_facts, rows_of
 from flows.checks.expect import CheckResult, frames_of, read_frames, validate_tables
 from flows.checks.rules import read_view
 from flows.checks.validate import read_snapshots
+from flows.core.inputs import read_schemas
 from flows.core.paths import DEFAULT_PATHS
-from flows.package.stage import read_schemas
 from flows.sources.numbers import parse_figure
 
 SCHEMAS = read_schemas(DEFAULT_PATHS.schemas_dir)

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 
 from flows.checks.expect import baseline_expectations, render_suite, write_suites
+from flows.core.inputs import read_schemas
 from flows.core.paths import DEFAULT_PATHS
-from flows.package.stage import read_schemas
 
 SCHEMAS = read_schemas(DEFAULT_PATHS.schemas_dir)
 

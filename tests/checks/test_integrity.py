@@ -3,8 +3,8 @@ import datetime as dt
 import duckdb
 
 from flows.checks.integrity import audit_freshness, audit_integrity, content_checksum, csv_rows
+from flows.core.inputs import read_schemas
 from flows.core.paths import ProjectPaths
-from flows.package.stage import read_schemas
 
 
 def mismatches(paths: ProjectPaths) -> list[tuple[str, str, str, str]]:

@@ -10,8 +10,9 @@ import pytest
 from flows.checks.expect import CheckResult, frames_of, read_frames, write_suites
 from flows.checks.locate import Location, RecordFiles, locate_rows, parse_key
 from flows.checks.validate import ValidationReport, check_package
+from flows.core.inputs import read_inputs, read_schemas
 from flows.core.paths import ProjectPaths
-from flows.package.stage import read_schemas, stage_package
+from flows.package.stage import stage_package
 from flows.report.findings import ACCEPTED, classify, describe, findings_of, load_accepted
 from flows.report.history import append_history, build_report, write_report
 from flows.sources.corpus import grow_corpus, source_slug
@@ -119,7 +120,7 @@ def test_check_package_names_the_records_file_and_line_of_a_broken_record(
     records.write_text(text.replace('value: "80 billion yuan"', 'value: "8 billion yuan"'), encoding="utf-8")
     line = line_of(records, 'value: "8 billion yuan"')
     schemas = read_schemas(project.schemas_dir)
-    descriptor = stage_package(extract_tables(project.sources_dir), project, tmp_path)
+    descriptor = stage_package(extract_tables(project.sources_dir), project, tmp_path, read_inputs(project))
     write_suites(schemas, project.expectations_dir, tmp_path / "expectations")
     report = check_package(descriptor.parent, schemas, tmp_path / "expectations", project.expectations_dir)
 

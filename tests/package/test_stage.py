@@ -5,8 +5,10 @@ from pathlib import Path
 
 import pytest
 
+from flows.checks.frictionless import validate_package
+from flows.core.inputs import read_inputs, read_schemas
 from flows.core.paths import DEFAULT_PATHS, ProjectPaths
-from flows.package.stage import read_schemas, stage_package, validate_package
+from flows.package.stage import stage_package
 from flows.sources.extract import extract_tables
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
@@ -41,8 +43,10 @@ def test_frictionless_cli_catches_a_csv_that_no_longer_matches_its_hash(project:
 
 def test_staged_csvs_are_byte_identical_across_runs(tmp_path: Path) -> None:
     tables = extract_tables(DEFAULT_PATHS.sources_dir)
-    first = stage_package(tables, DEFAULT_PATHS, tmp_path / "first").parent
-    second = stage_package(extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path / "second").parent
+    first = stage_package(tables, DEFAULT_PATHS, tmp_path / "first", read_inputs(DEFAULT_PATHS)).parent
+    second = stage_package(
+        extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path / "second", read_inputs(DEFAULT_PATHS)
+    ).parent
     names = sorted(p.name for p in (first / "data").glob("*.csv"))
     assert len(names) == 12
     for name in names:
@@ -51,7 +55,9 @@ def test_staged_csvs_are_byte_identical_across_runs(tmp_path: Path) -> None:
 
 
 def test_committed_csvs_are_what_the_records_produce(tmp_path: Path) -> None:
-    staged = stage_package(extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path).parent
+    staged = stage_package(
+        extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path, read_inputs(DEFAULT_PATHS)
+    ).parent
     for path in sorted((staged / "data").glob("*.csv")):
         assert path.read_bytes() == (DEFAULT_PATHS.data_dir / path.name).read_bytes(), f"rerun `make run`: {path.name}"
 
@@ -68,7 +74,9 @@ def test_every_field_has_a_description_and_every_resource_a_hash() -> None:
 
 
 def test_validate_package_names_csv_row_and_field(tmp_path: Path) -> None:
-    staged = stage_package(extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path)
+    staged = stage_package(
+        extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path, read_inputs(DEFAULT_PATHS)
+    )
     events = staged.parent / "data" / "events.csv"
     lines = events.read_text(encoding="utf-8").splitlines(keepends=True)
     assert lines[1].startswith("big-data-expo-2017,")
@@ -88,7 +96,9 @@ def test_schemas_declare_keys_that_reference_existing_tables(table: str) -> None
 
 @pytest.mark.parametrize("skip_errors", [(), ("foreign-key",)], ids=["all", "skip-foreign-key"])
 def test_validate_package_in_two_processes_gives_the_same_lines(tmp_path: Path, skip_errors: tuple[str, ...]) -> None:
-    staged = stage_package(extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path)
+    staged = stage_package(
+        extract_tables(DEFAULT_PATHS.sources_dir), DEFAULT_PATHS, tmp_path, read_inputs(DEFAULT_PATHS)
+    )
     data = staged.parent / "data"
     for name, old, new in [("events.csv", ",2017,", ",twenty-seventeen,"), ("figures.csv", ",guiyang,", ",nowhere,"),
                            ("number_mentions.csv", "big-data-valley,", "Big Data Valley,")]:  # fmt: skip

@@ -5,8 +5,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.core.inputs import read_schemas
 from flows.core.paths import DEFAULT_PATHS
-from flows.package.stage import read_schemas
 from flows.package.warehouse import DUCKDB_TYPES, build_warehouse, query_warehouse
 
 SCHEMAS = read_schemas(DEFAULT_PATHS.schemas_dir)

@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from flows.core.inputs import read_inputs, read_schemas
 from flows.core.paths import ProjectPaths
-from flows.package.stage import build_descriptor, read_schemas, stage_package
+from flows.package.stage import build_descriptor, stage_package
 from flows.package.warehouse import build_warehouse
 from flows.publish.diff import diff_rows, diff_tables, format_changelog_entry
 from flows.publish.page import render_chart, section_validation
@@ -43,7 +44,7 @@ def publishable(tmp_path: Path) -> ProjectPaths:
     """A project copy in the state a passing `valley run` leaves, made without Prefect or GX (fast)."""
     paths = copy_project(tmp_path / "project")
     set_version(paths, "0.1.0")  # releases in these tests start at 0.1.0, whatever the package's version is
-    staged = stage_package(extract_tables(paths.sources_dir), paths, tmp_path / "staging").parent
+    staged = stage_package(extract_tables(paths.sources_dir), paths, tmp_path / "staging", read_inputs(paths)).parent
     for csv_path in (staged / "data").glob("*.csv"):
         shutil.copyfile(csv_path, paths.data_dir / csv_path.name)
     republish(paths)

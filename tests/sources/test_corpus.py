@@ -3,8 +3,9 @@ from pathlib import Path
 import pytest
 
 from flows.checks.validate import check_package
+from flows.core.inputs import read_inputs, read_schemas
 from flows.core.paths import ProjectPaths
-from flows.package.stage import read_schemas, stage_package
+from flows.package.stage import stage_package
 from flows.sources.corpus import FIGURES_PER_SOURCE, grow_corpus, source_files, source_slug
 from flows.sources.extract import extract_tables
 from flows.sources.numbers import find_number_spans
@@ -46,7 +47,7 @@ def test_corpus_passes_validation_without_warnings(corpus: ProjectPaths, tmp_pat
     from flows.checks.expect import write_suites
 
     schemas = read_schemas(corpus.schemas_dir)
-    descriptor = stage_package(extract_tables(corpus.sources_dir), corpus, tmp_path)
+    descriptor = stage_package(extract_tables(corpus.sources_dir), corpus, tmp_path, read_inputs(corpus))
     write_suites(schemas, corpus.expectations_dir, tmp_path / "expectations")
     report = check_package(descriptor.parent, schemas, tmp_path / "expectations", corpus.expectations_dir)
     assert report.blocking == [] and report.warnings == []
