@@ -90,7 +90,7 @@ def extract_all(paths: ProjectPaths, inputs: RunInputs) -> Rows:
     """Extraction mapped over batches of source folders (one at a time here, in parallel on a Dask runner)."""
     folders = list_sources(paths.sources_dir)
     batches = [folders[start : start + EXTRACT_BATCH] for start in range(0, len(folders), EXTRACT_BATCH)]
-    futures = extract.map(batches, inputs=unmapped(quote(inputs)))
+    futures = extract.map(batches, inputs=unmapped(inputs))
     outcomes: list[Any] = [future.result(raise_on_failure=False) for future in futures]
     problems = [problem for outcome in outcomes if isinstance(outcome, InputError) for problem in outcome.problems]
     if problems:
