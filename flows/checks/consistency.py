@@ -27,6 +27,12 @@ MACROS = [
         WHEN abs(v) >= 1e6 THEN format('{:.1f} million', v / 1e6)
         ELSE format('{:,.1f}', v) END""",
     """CREATE OR REPLACE MACRO bound(v) AS CASE WHEN v IS NULL THEN 'open' ELSE format('{:g}', v) END""",
+    # one subject across sources: 'city:guiyang'
+    """CREATE OR REPLACE MACRO subject_key(kind, name) AS kind || ':' || lower(trim(name))""",
+    # a source's figure as a disagreement names it: source, row, figure text, interval, period, quote
+    """CREATE OR REPLACE MACRO statement_of(s) AS format('{} row {} ''{}'' ({:g} to {}, {}), quote ''{}''',
+        s.source_name, s.figure_id, s.figure_text, s.value_low, bound(s.value_high),
+        period_of(s.period, s.period_basis), s.evidence_quote)""",
 ]
 
 FIGURE_PAIRS = """
@@ -176,10 +182,59 @@ reasons AS (
 )
 SELECT 'corroborations' AS "table", corroboration_id AS key, 'value' AS field, reason IS NULL AS agrees,
     coalesce(agrees, false) = (reason IS NULL) AS stored_matches,
+    CASE WHEN reason IS NULL THEN 'agrees' ELSE 'disagrees' END AS finding,
     format('article ''{}'' ({}) row {} vs {}, ''{}'' ({}, {}): {}', article_title, site, claim_key, publisher, title,
         coalesce(CAST(published_date AS VARCHAR), 'date unknown'), url,
         coalesce(reason, 'agrees within both precisions')) AS detail
 FROM reasons
+UNION ALL
+SELECT "table", key, field, agrees, true AS stored_matches, finding, detail
+FROM source_agreement
 """
 
-VIEWS = [FIGURE_PAIRS, YEAR_ON_YEAR, CORROBORATION]
+# A subject is known across sources by its kind and name: each source has its own organizations rows (their ids are
+# unique across the package), so two articles on Guiyang hold two rows of one city. One row per figure of a later
+# source (by source_id) and finding, naming every earlier source's figure it was judged against.
+SOURCE_AGREEMENT = """
+CREATE OR REPLACE VIEW source_agreement AS
+WITH statements AS (
+    SELECT figure.*, subject_key(organization.kind, organization.name) AS subject_key,
+        format('''{}'' ({})', source.title, coalesce(source.site, 'publisher unknown')) AS source_name,
+        change.low AS change_low, change.high AS change_high
+    FROM figures AS figure
+    JOIN organizations AS organization ON organization.organization_id = figure.subject_id
+    LEFT JOIN sources AS source ON source.source_id = figure.source_id
+    LEFT JOIN change_intervals AS change ON change."table" = 'figures' AND change.key = figure.figure_id
+    WHERE figure.same_as IS NULL AND figure.period IS NOT NULL
+),
+pairs AS (
+    SELECT earlier, later, nullif(concat_ws('; ',
+        CASE WHEN later.unit IS DISTINCT FROM earlier.unit THEN format('unit {} vs {}', later.unit, earlier.unit) END,
+        CASE WHEN NOT overlap(later.value_low, later.value_high, earlier.value_low, earlier.value_high)
+            THEN 'the value intervals do not meet' END,
+        CASE WHEN later.change_text <> '' AND earlier.change_text <> ''
+            AND NOT overlap(later.change_low, later.change_high, earlier.change_low, earlier.change_high)
+            THEN format('change ''{}'' vs ''{}''', later.change_text, earlier.change_text) END
+        ), '') AS reason
+    FROM statements AS earlier
+    JOIN statements AS later
+        ON later.measure = earlier.measure AND later.subject_key = earlier.subject_key
+        AND later.period = earlier.period AND later.source_id > earlier.source_id
+),
+judged AS (
+    SELECT *, CASE
+            WHEN reason IS NULL THEN 'agrees'
+            WHEN later.period_basis <> 'stated' OR earlier.period_basis <> 'stated' THEN 'disagrees_inferred_period'
+            ELSE 'disagrees'
+        END AS finding,
+        statement_of(earlier) || ': ' || coalesce(reason, 'agrees within both precisions') AS against
+    FROM pairs
+)
+SELECT 'figures' AS "table", later.figure_id AS key, 'value' AS field, finding = 'agrees' AS agrees, finding,
+    statement_of(any_value(later)) || ' vs ' || string_agg(against, ' and vs ' ORDER BY earlier.source_id,
+        earlier.figure_id) AS detail
+FROM judged
+GROUP BY later.figure_id, finding
+"""
+
+VIEWS = [FIGURE_PAIRS, YEAR_ON_YEAR, SOURCE_AGREEMENT, CORROBORATION]
