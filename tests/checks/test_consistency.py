@@ -1,88 +1,22 @@
 """Agreement across sources: two sources that state one measure of one subject for one year are compared within both
-intervals, by the rule corroboration uses. The four sources here are texts written for these tests."""
+intervals, by the rule corroboration uses (the four test sources are in tests/agreement_sources.py)."""
 
-import hashlib
-from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from flows.checks.audit import build_facts
 from flows.checks.expect import CheckResult, frames_of, validate_tables
 from flows.checks.rules import read_view
-from flows.core.inputs import read_inputs
 from flows.core.paths import DEFAULT_PATHS
-from flows.sources.extract import extract_folders
+from tests.agreement_sources import INPUTS, SOURCES, Tables, extract_sources
 
-INPUTS = read_inputs(DEFAULT_PATHS)
 COLUMNS = {table: [f["name"] for f in schema["fields"]] for table, schema in INPUTS.schemas.items()}
-Tables = dict[str, list[dict[str, Any]]]
-# slug -> (title, city, the sentence introducing it, the figure's sentence, its figure text, its period text)
-SOURCES = {
-    "quorvale-herald": (
-        "Quorvale builds its data economy",
-        "Quorvale",
-        "Quorvale is a city in the hills.",
-        "In 2018, the big data revenue of Quorvale reached RMB 12 billion.",
-        "RMB 12 billion",
-        "In 2018",
-    ),
-    "quorvale-weekly": (
-        "A data city called Quorvale",
-        "Quorvale",
-        "Quorvale is a city of data centres.",
-        "Its big data revenue was 12.3 billion yuan in 2018.",
-        "12.3 billion yuan",
-        "in 2018",
-    ),
-    "tesmarin-daily": (
-        "Tesmarin counts its data firms",
-        "Tesmarin",
-        "Tesmarin is a city by the lake.",
-        "In 2017, big data revenue of Tesmarin reached RMB 9.1 billion.",
-        "RMB 9.1 billion",
-        "In 2017",
-    ),
-    "tesmarin-post": (
-        "The lake city of Tesmarin",
-        "Tesmarin",
-        "Tesmarin is a city on the plain.",
-        "In 2017, the big data revenue of Tesmarin came to RMB 9.8 billion.",
-        "RMB 9.8 billion",
-        "In 2017",
-    ),
-}
-
-
-def write_source(sources_dir: Path, slug: str) -> Path:
-    """A source folder as a person would write it: snapshot, origin.yaml with its sha256, records."""
-    title, city, introduction, sentence, figure, period = SOURCES[slug]
-    folder = sources_dir / slug
-    (folder / "records").mkdir(parents=True)
-    data = f"{title}\n\n{introduction} {sentence}\n".encode()
-    (folder / "article.txt").write_bytes(data)
-    origin = {"title": title, "snapshot": "article.txt", "site": "Test corpus", "language": "en",
-              "time_frame_start": 2015, "time_frame_end": 2019, "captured_date": "2026-12-03",
-              "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}  # fmt: skip
-    organization = {"id": f"{slug}-city", "name": city, "kind": "city", "name_text": city, "quote": introduction,
-                    "description": "An invented city of a test source."}  # fmt: skip
-    figures = [{"id": f"{slug}-revenue", "subject": f"{slug}-city", "measure": "big_data_revenue",
-                "figure": figure, "period": period, "quote": sentence}]  # fmt: skip
-    (folder / "origin.yaml").write_text(yaml.safe_dump(origin, sort_keys=False), encoding="utf-8")
-    for table, rows in (("organizations", [organization]), ("figures", figures)):
-        (folder / "records" / f"{table}.yaml").write_text(yaml.safe_dump(rows, sort_keys=False), encoding="utf-8")
-    return folder
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Tables, dict[str, str]]:
-    sources_dir = tmp_path_factory.mktemp("sources")
-    folders = [write_source(sources_dir, slug) for slug in SOURCES]
-    extracted = extract_folders(folders, INPUTS)
-    tables = {table: list(extracted.get(table, [])) for table in INPUTS.schemas}
-    texts = {folder.name: (folder / "article.txt").read_text(encoding="utf-8") for folder in folders}
-    return tables, texts
+    return extract_sources(tmp_path_factory.mktemp("sources"))
 
 
 def failures(tables: Tables, texts: dict[str, str]) -> list[CheckResult]:

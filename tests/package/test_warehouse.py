@@ -7,7 +7,9 @@ import pytest
 
 from flows.core.inputs import read_schemas
 from flows.core.paths import DEFAULT_PATHS
+from flows.package.stage import write_table_csv
 from flows.package.warehouse import DUCKDB_TYPES, build_warehouse, query_warehouse
+from tests.agreement_sources import extract_sources
 
 SCHEMAS = read_schemas(DEFAULT_PATHS.schemas_dir)
 DUCKDB_1X_CLI = Path(sys.executable).parent / "duckdb"
@@ -109,3 +111,37 @@ def test_the_file_opens_in_duckdb_1x(warehouse: Path) -> None:
 def test_building_over_an_existing_file_is_refused(warehouse: Path) -> None:
     with pytest.raises(FileExistsError):
         build_warehouse(SCHEMAS, DEFAULT_PATHS.data_dir, DEFAULT_PATHS.views_dir, warehouse)
+
+
+def test_measure_series_agrees_on_the_intersection_of_every_source(warehouse: Path) -> None:
+    """The article's 80 billion (75 to 85) and three independent sources (80, 81.7, 81.7 billion) share 81.65 to 81.75."""
+    found = rows(
+        warehouse,
+        "SELECT period, status, agreed_low, agreed_high, source_count, period_basis, len(statements) "
+        "FROM measure_series WHERE measure = 'big_data_revenue' AND subject = 'Guiyang' ORDER BY period",
+    )
+    assert [(p, s, float(low), float(high), n, basis, k) for p, s, low, high, n, basis, k in found] == [
+        (2017, "agreed", 81.65e9, 81.75e9, 4, "stated", 4),
+        (2018, "one source", 50e9, 150e9, 1, "inferred_paragraph", 1),
+    ]
+
+
+def test_measure_series_joins_two_sources_on_one_subject_and_year(tmp_path: Path) -> None:
+    """Two sources on one city (each with its own organizations row) are one row: agreed, or disputed."""
+    tables, _ = extract_sources(tmp_path / "sources")
+    (tmp_path / "data").mkdir()
+    for table, schema in SCHEMAS.items():
+        write_table_csv(tables[table], schema, tmp_path / "data" / f"{table}.csv")
+    target = tmp_path / "series.duckdb"
+    build_warehouse(SCHEMAS, tmp_path / "data", DEFAULT_PATHS.views_dir, target)
+    found = rows(
+        target,
+        "SELECT subject, period, status, agreed_low, agreed_high, sources, figure_texts FROM measure_series",
+    )
+    assert [(s, p, status, low and float(low), high and float(high), sources, texts) for s, p, status, low, high,
+            sources, texts in found] == [
+        ("Quorvale", 2018, "agreed", 12.25e9, 12.35e9, ["quorvale-herald", "quorvale-weekly"],
+         ["RMB 12 billion", "12.3 billion yuan"]),
+        ("Tesmarin", 2017, "disputed", None, None, ["tesmarin-daily", "tesmarin-post"],
+         ["RMB 9.1 billion", "RMB 9.8 billion"]),
+    ]  # fmt: skip
