@@ -38,13 +38,16 @@ connection.execute(f"LOAD '{extension}'")
 parquet = connection.execute(f"SELECT * FROM read_parquet('{base}/data/{table}.parquet')").fetchall()
 connection.execute(f"ATTACH '{base}/valley.duckdb' AS remote (READ_ONLY)")
 attached = connection.execute(f"SELECT * FROM remote.{table}").fetchall()
+block_size = connection.execute("SELECT block_size FROM pragma_database_size() WHERE database_name = 'remote'").fetchone()
+series = connection.execute("SELECT count(*) FROM remote.measure_series").fetchone()
 try:
     connection.execute("CREATE TABLE remote.written (a INTEGER)")
     refused = None
 except duckdb.Error as error:
     refused = str(error)
 print(json.dumps({"version": duckdb.__version__, "parquet": len(parquet), "attached": len(attached),
-                  "same_rows": sorted(map(repr, parquet)) == sorted(map(repr, attached)), "write_refused": refused}))
+                  "same_rows": sorted(map(repr, parquet)) == sorted(map(repr, attached)), "write_refused": refused,
+                  "block_size": block_size[0], "series": series[0]}))
 """
 
 
@@ -190,6 +193,9 @@ def test_a_duckdb_1x_client_reads_parquet_and_attaches_the_duckdb_file_by_url_re
         rows = len(list(csv.reader(handle))) - 1
     assert result["version"].startswith("1.") and result["parquet"] == result["attached"] == rows > 10
     assert result["same_rows"] and "read-only" in result["write_refused"]
+    # sized to its data: DuckDB's smallest blocks (16 KiB), not 50 blocks of 256 KiB for 141 rows
+    assert result["block_size"] == 16_384 and result["series"] > 0
+    assert (paths.dist_dir / "public" / "latest" / "valley.duckdb").stat().st_size < 2 * 2**20
     # the DuckDB file was read by ranges, not downloaded whole
     assert any(path == "/latest/valley.duckdb" and wanted for path, wanted in requests), requests
 
