@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.package.stage import file_digest
+from flows.publish.series import series_views
 from flows.report.findings import findings_html
 
 Row = dict[str, str]
@@ -204,7 +205,8 @@ def write_page(
     """Render every Vega-Lite view to charts/<name>.svg and write index.html beside the release's files."""
     charts = {}
     (folder / "charts").mkdir(exist_ok=True)
-    for view in descriptor.get("views", []):
+    series = series_views(folder / f"valley-{descriptor['version']}.duckdb")  # each measure from every source
+    for view in [*descriptor.get("views", []), *series]:
         if view.get("specType") == "vega-lite":
             svg = render_chart(view, tables, schemas)
             (folder / "charts" / f"{view['name']}.svg").write_text(svg, encoding="utf-8")
