@@ -83,14 +83,20 @@ def syllable_name(number: int, syllables: int) -> str:
     return "".join(parts).capitalize()
 
 
+def unique_name(number: int, syllables: int) -> str:
+    """syllable_name, two syllables longer once `number` is past what `syllables` tell apart: no two sources name
+    the same city or company (two that did would state the same measure of one subject, and be compared)."""
+    return syllable_name(number, syllables if number < len(_SYLLABLES) ** syllables else syllables + 2)
+
+
 def place_of(index: int) -> Place:
     """The organizations of source `index`: names that are not number words and do not overlap."""
-    city = syllable_name(index, 4)
+    city = unique_name(index, 4)
     return Place(
         slug=source_slug(index),
         city=city,
         park=f"{city} Park",
-        company=f"{syllable_name(index + 7, 3)} Data",
+        company=f"{unique_name(index + 7, 3)} Data",
         exchange=f"{city} Data Exchange",
     )
 

@@ -6,7 +6,7 @@ from flows.checks.validate import check_package
 from flows.core.inputs import read_inputs, read_schemas
 from flows.core.paths import ProjectPaths
 from flows.package.stage import stage_package
-from flows.sources.corpus import FIGURES_PER_SOURCE, grow_corpus, source_files, source_slug
+from flows.sources.corpus import FIGURES_PER_SOURCE, grow_corpus, place_of, source_files, source_slug
 from flows.sources.extract import extract_tables
 from flows.sources.numbers import find_number_spans
 
@@ -32,6 +32,17 @@ def test_corpus_sources_are_distinct_and_deterministic() -> None:
     assert source_files(7) == source_files(7)
     assert source_files(7)["article.txt"] != source_files(8)["article.txt"]
     assert len(find_number_spans(source_files(7)["article.txt"])) == 2 * FIGURES_PER_SOURCE + 10
+
+
+@pytest.mark.parametrize("index", [0, 2736, 2737, 38415, 38416, 99_999])
+def test_no_two_sources_name_the_same_city_or_company(index: int) -> None:
+    """Sources on one subject are compared (flows/checks/consistency.py): past the names 3 or 4 syllables tell
+    apart (2,744 companies, 38,416 cities), names grow two syllables rather than repeat (to 537,824 sources)."""
+    place = place_of(index)
+    for other in (index + 1, index + 2744, index + 38416, index + 100_000):
+        assert (place_of(other).city, place_of(other).company) != (place.city, place.company)
+        assert place_of(other).city != place.city and place_of(other).company != place.company
+    assert len(find_number_spans(source_files(index)["article.txt"])) == 2 * FIGURES_PER_SOURCE + 10
 
 
 def test_corpus_extracts_with_every_number_accounted_for(corpus: ProjectPaths) -> None:
