@@ -10,15 +10,16 @@ from typing import Any
 
 import duckdb
 
-# a page is for reading: the series where sources meet (more than one statement), disputed first, at most this many
+# a page is for reading: the series of more than one statement, disputed first, then those most sources speak to,
+# at most this many
 SHOWN_SERIES = 12
 SERIES_ROWS = """
 WITH shown AS (
-    SELECT measure, subject, unit, bool_or(status = 'disputed') AS disputed
+    SELECT measure, subject, unit, bool_or(status = 'disputed') AS disputed, max(source_count) AS sources
     FROM measure_series
     GROUP BY measure, subject, unit
     HAVING sum(len(statements)) > 1
-    ORDER BY disputed DESC, measure, subject
+    ORDER BY disputed DESC, sources DESC, measure, subject
     LIMIT $limit
 )
 SELECT series.measure, coalesce(measures.label, series.measure) AS label, series.subject, series.unit, series.period,
@@ -26,7 +27,7 @@ SELECT series.measure, coalesce(measures.label, series.measure) AS label, series
 FROM measure_series AS series
 JOIN shown USING (measure, subject, unit)
 LEFT JOIN measures ON measures.measure_id = series.measure
-ORDER BY shown.disputed DESC, series.measure, series.subject, series.period
+ORDER BY shown.disputed DESC, shown.sources DESC, series.measure, series.subject, series.period
 """
 
 
