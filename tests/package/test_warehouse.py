@@ -8,7 +8,7 @@ import pytest
 from flows.core.inputs import read_schemas
 from flows.core.paths import DEFAULT_PATHS
 from flows.package.stage import write_table_csv
-from flows.package.warehouse import DUCKDB_TYPES, build_warehouse, query_warehouse
+from flows.package.warehouse import DUCKDB_TYPES, block_size_for, build_warehouse, query_warehouse
 from tests.agreement_sources import extract_sources
 
 SCHEMAS = read_schemas(DEFAULT_PATHS.schemas_dir)
@@ -112,6 +112,12 @@ def test_the_file_is_sized_to_its_data(warehouse: Path) -> None:
     """16 KiB blocks: the article's 141 rows in about 1.3 MiB, not 50 blocks of 256 KiB (12.5 MiB)."""
     ((block_size, blocks),) = rows(warehouse, "SELECT block_size, total_blocks FROM pragma_database_size()")
     assert block_size == 16_384 and warehouse.stat().st_size < 2 * 2**20 and blocks < 128
+
+
+@pytest.mark.parametrize(("data_bytes", "block_size"), [(43_639, 16_384), (10_533_873, 16_384), (105_275_433, 262_144)])
+def test_small_packages_get_small_blocks_and_large_ones_the_default(data_bytes: int, block_size: int) -> None:
+    """The article, 1,000 and 10,000 synthetic sources: smallest file each (measured, see flows/package/warehouse.py)."""
+    assert block_size_for(data_bytes) == block_size
 
 
 def test_building_over_an_existing_file_is_refused(warehouse: Path) -> None:
