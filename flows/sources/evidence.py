@@ -18,6 +18,7 @@ from flows.sources.numbers import (
 )
 from flows.sources.periods import NONE, date_figure, describe_dating
 from flows.sources.records import Problem, Record
+from flows.sources.suggest import describe_difference
 
 Row = dict[str, Any]
 
@@ -72,10 +73,12 @@ class Evidence:
         count = self.source.text.count(quote)
         if count != 1:
             where = "does not occur" if count == 0 else f"occurs {count} times"
+            difference = describe_difference(quote, self.source.text) if count == 0 else None
+            fix = difference or (f"{_shorten(quote)}" + ("; lengthen it until it is unique" if count else ""))
             self.fail(
                 "quote",
                 f"{where} in {self.source.folder.name}/{self.source.origin['snapshot']}: "
-                f"a quote must occur exactly once, verbatim ({_shorten(quote)})",
+                f"a quote must occur exactly once, verbatim ({fix})",
             )
             return None
         return self.source.text.index(quote)

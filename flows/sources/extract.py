@@ -133,13 +133,20 @@ def extract_source(source: Source, inputs: RunInputs) -> dict[str, list[Row]]:
     path = source.folder / RECORDS_DIR / CORROBORATIONS_FILE
     tables["corroborations"] = plain_rows("corroborations", path, schemas, problems, built, source.source_id)
     known = {table: rows + rejected.get(table, []) for table, rows in tables.items()}
-    problems += check_references(built, known, schemas) + check_measures(built, tables)
+    problems += check_references(built, known, schemas, defining_files(source)) + check_measures(built, tables)
     if not problems:
         problems += judge_corroborations(tables, built)
     if problems:
         raise InputError(problems)
     tables["number_mentions"] = list(mention_rows(source, accounted))
     return tables
+
+
+def defining_files(source: Source) -> dict[str, str]:
+    """Where the rows a foreign key may name are written, as the user sees the path (datapackage/sources/...)."""
+    folder = "/".join(source.folder.parts[-3:])
+    records = {table: f"{folder}/{RECORDS_DIR}/{table}.yaml" for table in BUILDERS}
+    return {**records, "measures": f"{'/'.join(source.folder.parts[-3:-1])}/{MEASURES_FILE}"}
 
 
 def plain_rows(

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from flows.sources.records import Problem, Record
+from flows.sources.suggest import closest_name
 
 Row = dict[str, Any]
 Schema = dict[str, Any]
@@ -72,7 +73,10 @@ def field_errors(field: dict[str, Any], value: Any) -> list[str]:
         return [wrong_type]
     errors = []
     if "enum" in constraints and value not in constraints["enum"]:
-        errors.append(f"{value!r} is not one of {constraints['enum']}")
+        closest = closest_name(str(value), constraints["enum"])
+        errors.append(
+            f"{value!r} is not one of {constraints['enum']}" + (f": did you mean {closest!r}?" if closest else "")
+        )
     if "pattern" in constraints and not re.fullmatch(constraints["pattern"], str(value)):
         errors.append(f"{value!r} does not match {constraints['pattern']!r}")
     if "minimum" in constraints and value < constraints["minimum"]:
@@ -133,10 +137,25 @@ def check_row(table: str, schema: Schema, row: Row, record: Record, problems: li
             problems.append(record.problem(key, f"{error} ({where})"))
 
 
+def unknown_name(value: Any, target: str, column: str, known: set[Any], defined_in: str | None) -> str:
+    """A foreign key naming no row: the closest known name, and the file where the names are defined."""
+    message = f"{value!r} is not a known {target}.{column}"
+    closest = closest_name(str(value), known)
+    if closest is not None:
+        message += f": did you mean {closest!r}?"
+    if defined_in is not None:
+        message += f" {target} are defined in {defined_in}" + ("" if closest else "; add it there if it is new")
+    return message
+
+
 def check_references(
-    built: list[tuple[str, Row, Record]], tables: dict[str, list[Row]], schemas: dict[str, Schema]
+    built: list[tuple[str, Row, Record]],
+    tables: dict[str, list[Row]],
+    schemas: dict[str, Schema],
+    defined_in: dict[str, str] | None = None,
 ) -> list[Problem]:
-    """Every foreign key of every built row resolves among the rows extracted with it (and the vocabulary)."""
+    """Every foreign key of every built row resolves among the rows extracted with it (and the vocabulary); one
+    that does not is named with the closest known name and the file that defines them (`defined_in`, by table)."""
     keys: dict[tuple[str, str], set[Any]] = {}
     problems = []
     for table, row, record in built:
@@ -149,5 +168,6 @@ def check_references(
             known = keys.setdefault((target, column), {r.get(column) for r in tables.get(target, [])})
             if value not in known:
                 key = record_key(foreign["fields"], schemas[table], record)
-                problems.append(record.problem(key, f"{value!r} is not a known {target}.{column}"))
+                where = (defined_in or {}).get(target)
+                problems.append(record.problem(key, unknown_name(value, target, column, known, where)))
     return problems

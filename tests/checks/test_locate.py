@@ -186,3 +186,18 @@ def test_the_report_and_the_history_carry_the_location(tmp_path: Path) -> None:
     with duckdb.connect(str(paths.history), read_only=True) as connection:
         rows = connection.execute("SELECT run_id, record FROM findings ORDER BY run_id").fetchall()
     assert rows == [("first", None), ("second", row["record"])]
+
+
+def test_a_number_no_record_accounts_for_is_reported_once_with_its_fix(project: ProjectPaths) -> None:
+    schemas = read_schemas(project.schemas_dir)
+    frames = read_frames(schemas, project.data_dir)
+    mentions = frames["number_mentions"]
+    gone = mentions.iloc[5]
+    mentions.loc[mentions.index[5], ["accounted_by_table", "accounted_by_id"]] = None  # as extraction leaves it
+    report = check_package(project.package_dir, schemas, project.expectations_dir, project.expectations_dir, frames)
+
+    [coverage] = [c for c in report.checks if not c.success and c.severity == "critical"]
+    assert (coverage.suite, coverage.column) == ("coverage", "accounted")
+    assert f"({ARTICLE}/article.txt, line {gone['line']})" in coverage.message
+    fix = f"number {gone['text']} is accounted for by no record: add a figure or an `excluded_numbers` record"
+    assert fix in coverage.message

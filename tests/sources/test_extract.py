@@ -146,7 +146,37 @@ def test_an_unknown_measure_fails_at_its_record_line(project: ProjectPaths) -> N
     replace_in(path, "measure: output", "measure: outptu")
     [problem] = problems_of(project)
     assert (problem.file, problem.field, line_of(path, problem.line)) == (path, "measure", "measure: outptu")
-    assert "'outptu' is not a known measures.measure_id" in problem.message
+    assert "'outptu' is not a known measures.measure_id: did you mean 'output'?" in problem.message
+    assert "defined in datapackage/sources/measures.yaml" in problem.message
+
+
+def test_an_unknown_organization_names_the_closest_and_its_records_file(project: ProjectPaths) -> None:
+    path = records_file(project, "figures")
+    replace_in(path, "subject: guiyang\n", "subject: guiyagn\n")
+    [problem] = problems_of(project)
+    assert "'guiyagn' is not a known organizations.organization_id: did you mean 'guiyang'?" in problem.message
+    assert f"defined in datapackage/sources/{SOURCE}/records/organizations.yaml" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("written", "differs"),
+    [
+        (
+            "a year on year increase of 22.4",
+            "the quote has ' ' (SPACE) and the article (line 41) has '-' (HYPHEN-MINUS)",
+        ),
+        ("build China's Big Data Valley", "the quote has \"'\" (APOSTROPHE) and the article (line 37) has '\u2019'"),
+    ],
+)
+def test_a_quote_that_differs_shows_the_first_differing_character(
+    project: ProjectPaths, written: str, differs: str
+) -> None:
+    path = records_file(project, "figures")
+    original = written.replace("year on year", "year-on-year").replace("China's", "China\u2019s")
+    replace_in(path, original, written)
+    [problem, *_] = problems_of(project)
+    assert (problem.file, problem.field) == (path, "quote")
+    assert differs in problem.message and "copy the article's text there" in problem.message
 
 
 def test_a_figure_in_another_unit_than_its_measure_fails(project: ProjectPaths) -> None:
@@ -163,6 +193,7 @@ def test_a_bad_value_is_reported_once_at_its_yaml_line(project: ProjectPaths) ->
     [problem] = problems_of(project)  # once: the rows that name guiyang are not reported again
     assert (problem.file, problem.field, line_of(path, problem.line)) == (path, "kind", "kind: citty")
     assert "'citty' is not one of" in problem.message and "organizations.json" in problem.message
+    assert "did you mean 'city'?" in problem.message
 
 
 def test_a_record_period_against_the_policy_names_its_line(project: ProjectPaths) -> None:
