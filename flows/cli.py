@@ -159,6 +159,16 @@ def keep_findings_off_terminal() -> None:
                 handler.addFilter(_FindingsToRunLogOnly())
 
 
+def quiet_prefect_log(arguments: argparse.Namespace, api_url: str) -> None:
+    """The terminal shows the command's summary and its errors once; Prefect's INFO log only with -v."""
+    from flows.runtime import server_identity
+    from flows.terminal import quiet_terminal
+
+    quiet_user_errors()
+    keep_findings_off_terminal()
+    quiet_terminal(bool(getattr(arguments, "verbose", False)), server_identity(api_url) == "temporary")
+
+
 def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain text table: a header, a rule, and every row, columns padded to their widest cell."""
     from flows.operate.query import render_table
@@ -226,7 +236,7 @@ def command_run(arguments: argparse.Namespace) -> int:
         if not arguments.dask_address:
             raise ValleyError("--runner dask needs --dask-address, for example tcp://127.0.0.1:8786")
         require_dask_scheduler(arguments.dask_address)
-    with prefect_api(preload=lambda: import_modules("flows.etl", *PIPELINE_IMPORTS)):
+    with prefect_api(preload=lambda: import_modules("flows.etl", *PIPELINE_IMPORTS)) as api_url:
         from flows.etl import etl
 
         flow = etl
@@ -234,8 +244,7 @@ def command_run(arguments: argparse.Namespace) -> int:
             from prefect_dask import DaskTaskRunner
 
             flow = etl.with_options(task_runner=cast(Any, DaskTaskRunner(address=arguments.dask_address)))
-        quiet_user_errors()
-        keep_findings_off_terminal()
+        quiet_prefect_log(arguments, api_url)
         summary = flow(root=str(arguments.project), refresh=arguments.refresh, lock_timeout=arguments.lock_timeout)
     print(format_summary(summary))
     return 0
@@ -249,15 +258,16 @@ def command_validate(arguments: argparse.Namespace) -> int:
     max_age = arguments.max_age_hours
     if max_age is None:  # 0 is a limit too: only an absent option falls back to the setting
         max_age = float(load_config(arguments.project)["max_age_hours"])
-    with prefect_api(preload=lambda: import_modules("flows.revalidate", *PIPELINE_IMPORTS)):
+    with prefect_api(preload=lambda: import_modules("flows.revalidate", *PIPELINE_IMPORTS)) as api_url:
         from flows.revalidate import revalidate
 
-        quiet_user_errors()
-        keep_findings_off_terminal()
+        quiet_prefect_log(arguments, api_url)
         summary = cast(dict[str, Any], revalidate(root=str(arguments.project), max_age_hours=max_age))
     checks = summary["checks"]
     new_warnings = summary.get("new_warnings", summary["warnings"])
     headline = summary["worst_severity"] or "passed"
+    if headline == "info":  # info is recorded, never a failure: a passing check says so
+        headline = "passed"
     if headline == "warning" and not new_warnings:
         headline = "passed (every warning is accepted)"
     print(f"valley validate: {headline}")
@@ -391,11 +401,12 @@ def command_publish(arguments: argparse.Namespace) -> int:
             f"valley publish: {done.version} is already published at {target} with identical content; nothing changed"
         )
         return 0
+    versions = f"{len(done.versions)} version{'' if len(done.versions) == 1 else 's'}"
     print(
         f"valley publish: {done.version} published to {target}\n"
         f"  version:  {target}/v{done.version}/ (descriptor, CSV and Parquet tables, DuckDB file, page, SHA256SUMS)\n"
         f"  latest:   {target}/latest/ -> v{done.latest}\n"
-        f"  index:    {target}/releases.json ({len(done.versions)} versions), feed {target}/feed.xml"
+        f"  index:    {target}/releases.json ({versions}), feed {target}/feed.xml"
     )
     return 0
 
@@ -440,10 +451,42 @@ def row_limit(text: str) -> int:
     return int(text)
 
 
+# every subcommand's --help ends with examples; a subcommand without any fails a test (tests/test_cli.py)
+EXAMPLES: dict[str, list[str]] = {
+    "run": ["valley run", "valley run --refresh -v    # rebuild, with Prefect's log"],
+    "validate": ["valley validate", "valley validate --max-age-hours 48"],
+    "query": [
+        'valley query "SELECT measure, period, value FROM facts ORDER BY measure"',
+        "valley query -f warehouse/queries/revenue_by_year.sql --format csv",
+    ],
+    "release": ["valley release    # raise `version` in datapackage/datapackage.json first"],
+    "accept": ['valley accept 5e1f0d3a9b7c41c2 --reason "the schedule is paused" --expires 2027-01-06'],
+    "publish": ["valley publish", "valley publish --to s3://bucket/valley --release 0.1.0"],
+    "serve": ["valley serve", 'valley serve --etl-cron "0 6 * * *" --for-seconds 3600'],
+}
+
+
+def add_verbose(parser: argparse.ArgumentParser, default: Any = False) -> None:
+    parser.add_argument("-v", "--verbose", action="store_true", default=default,
+                        help="show Prefect's log (INFO lines) as well as the summary")  # fmt: skip
+
+
+def describe_commands(commands: Any) -> None:
+    """Each subcommand's --help: what it does (its one-line help, as a sentence) and its examples."""
+    for action in commands._choices_actions:
+        parser = commands.choices[action.dest]
+        parser.formatter_class = argparse.RawDescriptionHelpFormatter
+        summary = str(action.help)
+        parser.description = parser.description or summary[0].upper() + summary[1:] + "."
+        examples = EXAMPLES.get(action.dest, [])
+        parser.epilog = "examples:\n" + "\n".join(f"  {line}" for line in examples) if examples else None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="valley", description=__doc__)
     parser.add_argument("--project", type=Path, default=PROJECT_DIR, help="project folder (default: %(default)s)")
     parser.add_argument("--version", action=PrintVersion, help="print the version of valley and exit")
+    add_verbose(parser)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="extract, package, validate and publish (the ETL flow)")
     run.add_argument("--refresh", action="store_true", help="rebuild even when no input changed")
@@ -452,11 +495,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--dask-address", help="the cluster's scheduler address, for --runner dask")
     run.add_argument("--lock-timeout", type=float, default=600.0,
                      help="seconds to wait for another run on the same project (default: %(default)s)")  # fmt: skip
+    add_verbose(run, default=argparse.SUPPRESS)
     run.set_defaults(handler=command_run)
     validate = commands.add_parser(
         "validate", help="re-check what is published (exit 0 passed, 2 warnings, 1 blocking failure)"
     )
     validate.add_argument("--max-age-hours", type=float, help="freshness limit (default: [tool.valley] max_age_hours)")
+    add_verbose(validate, default=argparse.SUPPRESS)
     validate.set_defaults(handler=command_validate)
     query = commands.add_parser("query", help="run read-only SQL against the published DuckDB file")
     query_sql = query.add_mutually_exclusive_group(required=True)
@@ -490,6 +535,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--validate-cron", help="when `valley validate` runs (default: [tool.valley] validate_cron)")
     serve.add_argument("--for-seconds", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     serve.set_defaults(handler=command_serve)
+    describe_commands(commands)
     return parser
 
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flows.core.errors import ValleyError
 from flows.operate.server import find_free_port, recorded_server, wait_for_health
 from flows.publish.published import pid_alive
 
@@ -84,17 +85,24 @@ class StartingServer:
         return f"http://127.0.0.1:{self.port}/api"
 
 
+def server_log(home: Path) -> Path:
+    return home / "valley-servers" / "temporary-server.log"
+
+
 def start_temporary_server(home: Path, environment: dict[str, str]) -> StartingServer:
     """Start the server process and record it under `home`; it dies with this process (Linux) or is stopped by
     the next run, and answers a few seconds later."""
-    home.mkdir(parents=True, exist_ok=True)
+    (home / "valley-servers").mkdir(parents=True, exist_ok=True)
     stop_orphaned_servers(home)
     port = find_free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", SERVER_APP, "--host", "127.0.0.1", "--port", str(port)]
     command += ["--log-level", "error", "--lifespan", "on"]
     environment = {**environment, "PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1",
                    "PREFECT__SERVER_FINAL": "1", **TEMPORARY_SERVER_SETTINGS}  # fmt: skip
-    process = subprocess.Popen(command, env=environment, preexec_fn=_die_with_parent)
+    # its log goes to a file: what a server says while it is stopped (a flush cut short) is nothing a user can act on
+    with server_log(home).open("ab") as log:
+        process = subprocess.Popen(command, env=environment, preexec_fn=_die_with_parent, stdout=log, stderr=log,
+                                   stdin=subprocess.DEVNULL)  # fmt: skip
     record = home / "valley-servers" / f"{process.pid}.json"
     record.parent.mkdir(exist_ok=True)
     record.write_text(json.dumps({"server": process.pid, "owner": os.getpid(), "port": port}), encoding="utf-8")
@@ -125,8 +133,11 @@ def temporary_server(
     try:
         if preload is not None:
             preload()
-        wait_for_health(started.api_url, float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()),
-                        started.process)  # fmt: skip
+        try:
+            wait_for_health(started.api_url, float(PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()),
+                            started.process)  # fmt: skip
+        except ValleyError as error:
+            raise ValleyError(f"{error} (its log: {server_log(started.home)})") from error
         _temporary_api.append(started.api_url)
         yield started.api_url
     finally:

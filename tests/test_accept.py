@@ -83,3 +83,11 @@ def test_accepted_warnings_exit_0_new_ones_2_stale_and_expired_entries_are_repor
     history.close()
     assert classes == [("accepted", 1), ("new", 2)]
     assert [status for (status,) in runs] == ["warned", "passed", "warned"]
+
+
+def test_a_passing_validate_says_passed(
+    published_copy: ProjectPaths, prefect_api_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, err = valley(published_copy, capsys, "validate")
+    assert status == 0, out + err
+    assert out.startswith("valley validate: passed\n"), out  # its accepted findings are info: nothing failed

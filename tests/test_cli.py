@@ -1,3 +1,5 @@
+import argparse
+import logging
 import os
 import subprocess
 import sys
@@ -65,8 +67,44 @@ def test_run_with_a_bad_record_names_file_and_line_and_exits_non_zero(
     assert not project.warehouse.exists()
 
 
+def subcommands() -> list[str]:
+    from flows.cli import build_parser
+
+    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(action.choices)
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_every_subcommand_help_says_what_it_does_with_an_example(command: str) -> None:
+    from flows.cli import build_parser
+
+    action = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    text = action.choices[command].format_help()
+    description = text.split("\n\n")[1]
+    assert not description.startswith(("options:", "positional")) and description.strip().endswith("."), text
+    assert f"examples:\n  valley {command}" in text, text
+
+
+def test_the_terminal_filter_drops_info_the_draining_warning_and_a_temporary_servers_link() -> None:
+    from flows.terminal import QuietTerminal
+
+    def shown(level: int, message: str, verbose: bool = False, temporary: bool = True) -> bool:
+        record = logging.LogRecord("prefect.flow_runs", level, __file__, 1, message, None, None)
+        return QuietTerminal(verbose, temporary).filter(record)
+
+    assert not shown(logging.INFO, "Beginning flow run 'x' for flow 'valley-etl'")
+    assert shown(logging.INFO, "Beginning flow run 'x' for flow 'valley-etl'", verbose=True)
+    assert not shown(logging.WARNING, "Still processing items: 2 items remaining...", verbose=True)
+    assert not shown(logging.INFO, "View at http://127.0.0.1:4444/runs/flow-run/1", verbose=True)
+    assert shown(logging.INFO, "View at http://127.0.0.1:4200/runs/flow-run/1", verbose=True, temporary=False)
+    assert shown(logging.WARNING, "a warning a user can act on")
+
+
 def test_run_prints_the_summary(project: ProjectPaths, prefect_api_url: str) -> None:
     completed = valley("--project", str(project.root), "run", api_url=prefect_api_url)
     assert completed.returncode == 0, completed.stderr
+    output = completed.stdout + completed.stderr
+    assert "| INFO " not in output and "View at " not in output and "EventsWorker" not in output, output
+    assert completed.stdout.startswith("valley run: published\n"), output
     assert "figures 18" in completed.stdout and "0 failed" in completed.stdout
     assert f"warehouse: {project.warehouse}" in completed.stdout

@@ -140,6 +140,7 @@ def site(published: ProjectPaths, tmp_path_factory: pytest.TempPathFactory, serv
     completed = valley_publish(paths)
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.startswith(f"valley publish: 0.1.0 published to {paths.dist_dir / 'public'}\n")
+    assert "releases.json (1 version)," in completed.stdout
     base, requests = serve(paths.dist_dir / "public")
     return paths, base, requests
 
