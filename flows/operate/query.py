@@ -159,6 +159,12 @@ def csv_field(value: Any) -> str:
     return '"' + text.replace('"', '""') + '"' if CSV_QUOTED.search(text) else text
 
 
+def table_cell(value: Any) -> str:
+    """A value on one line of a table: a line break inside it shows as \\n (or \\r), so columns stay aligned."""
+    text = format_value(value)
+    return text.replace("\r", "\\r").replace("\n", "\\n") if "\n" in text or "\r" in text else text
+
+
 def markdown_cell(value: Any) -> str:
     return format_value(value).replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "<br>").replace("\n", "<br>")
 
@@ -171,8 +177,8 @@ def row_count(total: int, shown: int) -> str:
 
 def table_lines(columns: Sequence[str], rows: Sequence[Row], markdown: bool = False) -> list[str]:
     """A header, a rule and the rows, each column padded to its widest cell; GitHub's table syntax if `markdown`."""
-    cell = markdown_cell if markdown else format_value
-    header = [markdown_cell(column) for column in columns] if markdown else list(columns)
+    cell = markdown_cell if markdown else table_cell
+    header = [markdown_cell(column) for column in columns] if markdown else [table_cell(c) for c in columns]
     cells = [[cell(value) for value in row] for row in rows]
     widths = [max([3 if markdown else 0, len(name)] + [len(row[i]) for row in cells]) for i, name in enumerate(header)]
 

@@ -241,6 +241,12 @@ def test_render_table_is_header_rule_rows_and_count() -> None:
     assert render_table(["n"], [(1,)]).endswith("\n(1 row)")
 
 
+def test_a_line_break_inside_a_value_shows_as_backslash_n_in_a_table() -> None:
+    lines = render_table(["quote", "n"], [("first line\n\nsecond\r\nthird", 1)]).splitlines()
+    assert lines[2] == "first line\\n\\nsecond\\r\\nthird | 1"
+    assert len(lines) == 4
+
+
 def written(output_format: str, sql: str, warehouse: Path, max_rows: int = 40) -> tuple[str, int]:
     session = open_session(warehouse)
     columns, batches = run_query(session, sql)

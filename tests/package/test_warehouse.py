@@ -88,6 +88,26 @@ def test_revenue_view_sets_stated_and_computed_change_side_by_side(warehouse: Pa
     ]
 
 
+def test_the_revenue_view_prints_its_computed_change_without_trailing_zeros(warehouse: Path) -> None:
+    from flows.operate.query import format_value
+
+    [(computed, implied)] = rows(warehouse, "SELECT computed_change_percent, implied_previous_year_revenue_cny "
+                                           "FROM revenue_by_year WHERE year = 2018")  # fmt: skip
+    assert (format_value(computed), format_value(implied)) == ("25", "81699346405")
+
+
+def test_facts_count_each_fact_once_where_figures_count_each_statement(warehouse: Path) -> None:
+    revenue = "SELECT sum(value) FROM {} WHERE measure = 'big_data_revenue' AND period = 2018"
+    assert rows(warehouse, revenue.format("figures")) == [(200_000_000_000,)]  # the body states it twice
+    assert rows(warehouse, revenue.format("facts")) == [(100_000_000_000,)]
+    [(facts, figures, statements)] = rows(
+        warehouse,
+        "SELECT (SELECT count(*) FROM facts), (SELECT count(*) FROM figures WHERE same_as IS NULL), "
+        "(SELECT sum(statements) FROM facts)",
+    )
+    assert facts == figures and statements == len(rows(warehouse, "SELECT * FROM figures"))
+
+
 def test_the_file_opens_in_duckdb_1x(warehouse: Path) -> None:
     version = subprocess.run([str(DUCKDB_1X_CLI), "--version"], capture_output=True, text=True, check=True).stdout
     assert version.startswith("v1.")

@@ -22,9 +22,9 @@ SELECT
     change_percent AS stated_change_percent,
     CASE
         WHEN previous_period = period - 1
-            THEN round((value / previous_value - 1) * 100, 1)
+            THEN CAST(round((value / previous_value - 1) * 100, 1) AS DECIMAL(18, 1))
     END AS computed_change_percent,
-    round(value / (1 + change_percent / 100), 0) AS implied_previous_year_revenue_cny,
+    CAST(round(value / (1 + change_percent / 100), 0) AS DECIMAL(18, 0)) AS implied_previous_year_revenue_cny,
     figure_id
 FROM with_previous_year
 ORDER BY subject_id, year;
