@@ -20,7 +20,7 @@ from flows.sources.numbers import (
     parse_figure,
     parse_year,
 )
-from flows.sources.periods import NONE, date_figure
+from flows.sources.periods import INFERRED, NONE, OVERRULED, date_figure
 
 Row = dict[str, Any]
 Tables = Mapping[str, Iterable[Row]]  # each table's rows; iterated more than once
@@ -75,7 +75,7 @@ def _reparse_figure(row: Row, text: str) -> dict[str, bool | None]:
         "qualifier": ok and quantity.qualifier == row["qualifier"],
     }
     checks["period"] = _reparse_period(row)
-    checks["period_basis"] = _policy_basis(row, text, "figure_text") == row["period_basis"]
+    checks["period_basis"] = _basis_follows(row, _policy_basis(row, text, "figure_text"))
     if row["change_text"] is None:
         checks["change_percent"] = row["change_percent"] is None
     else:
@@ -101,12 +101,19 @@ def _policy_basis(row: Row, text: str, anchor: str) -> str | None:
     return dating.basis if dating else NONE
 
 
+def _basis_follows(row: Row, policy: str | None) -> bool:
+    """The row's basis is the policy's, or an overruled inference: undated, with the reviewer's reason."""
+    if row["period_basis"] == OVERRULED:
+        return policy == INFERRED and row["period"] is None and bool(row.get("period_overruled"))
+    return policy == row["period_basis"]
+
+
 def _reparse_target(row: Row, text: str) -> dict[str, bool | None]:
     deadline, ok = _attempt(parse_deadline, row["deadline_text"] or "")
     return {
         "deadline_year": ok and same_number(deadline, row["deadline_year"]),
         "period": _reparse_period(row),
-        "period_basis": _policy_basis(row, text, "deadline_text") == row["period_basis"],
+        "period_basis": _basis_follows(row, _policy_basis(row, text, "deadline_text")),
     }
 
 

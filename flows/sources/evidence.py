@@ -16,7 +16,7 @@ from flows.sources.numbers import (
     parse_figure,
     parse_year,
 )
-from flows.sources.periods import NONE, date_figure, describe_dating
+from flows.sources.periods import NONE, OVERRULED, STATED, Dating, date_figure, describe_dating
 from flows.sources.records import Problem, Record
 from flows.sources.suggest import describe_difference
 
@@ -25,8 +25,14 @@ Row = dict[str, Any]
 RECORD_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "organizations": ({"id", "name", "kind", "name_text", "quote", "description"}, {"note"}),
     "events": ({"id", "name", "name_text", "quote", "description"}, {"note"}),
-    "figures": ({"id", "subject", "measure", "figure", "quote"}, {"period", "change", "same_as", "note"}),
-    "targets": ({"id", "subject", "goal", "goal_text", "deadline", "quote"}, {"period", "same_as", "note"}),
+    "figures": (
+        {"id", "subject", "measure", "figure", "quote"},
+        {"period", "period_overruled", "change", "same_as", "note"},
+    ),
+    "targets": (
+        {"id", "subject", "goal", "goal_text", "deadline", "quote"},
+        {"period", "period_overruled", "same_as", "note"},
+    ),
     "recognitions": (
         {"id", "recipient", "kind", "title", "title_text", "quote"},
         {"awarded_by", "event", "note"},
@@ -107,6 +113,8 @@ class Evidence:
         if anchor not in self.positions:
             return NONE
         dating = date_figure(self.source.text, *self.positions[anchor])
+        if "period_overruled" in self.record.values:
+            return self.overrule_period(anchor, dating)
         period = self.positions.get("period")
         if dating is None and period is not None:
             self.fail("period", f"the period policy finds no dating phrase for this {anchor}; drop `period`")
@@ -117,6 +125,24 @@ class Evidence:
                 "`period` must contain that phrase (extend the quote to reach it)",
             )
         return dating.basis if dating else NONE
+
+    def overrule_period(self, anchor: str, dating: Dating | None) -> str:
+        """A reviewer's `period_overruled: <reason>`: the inferred period is wrong and the row is undated. Only an
+        inference can be overruled, with a reason, and then the record dates nothing (`period` is dropped)."""
+        reason = self.record.values["period_overruled"]
+        described = describe_dating(dating, self.source.text)
+        if not isinstance(reason, str) or not reason.strip():
+            self.fail("period_overruled", "give the reason the inferred period is wrong, as text")
+        elif dating is None:
+            self.fail(
+                "period_overruled", f"{described} for this {anchor}: nothing to overrule; drop `period_overruled`"
+            )
+        elif dating.basis == STATED:
+            self.fail("period_overruled", f"the period policy dates this {anchor} {described}, in its own sentence: "
+                      "a stated period cannot be overruled; drop `period_overruled`")  # fmt: skip
+        elif self.record.values.get("period") is not None:
+            self.fail("period", "an overruled period leaves the row undated: drop `period` (keep the reason)")
+        return OVERRULED
 
     def parse(self, key: str, parser: Callable[[str], Any], text: str | None) -> Any:
         if text is None:
@@ -171,6 +197,7 @@ def build_figure(record: Record, ev: Evidence) -> Row:
         "measure": v["measure"],
         "period": ev.parse("period", parse_year, period_text),
         "period_basis": ev.period_basis("figure"),
+        "period_overruled": v.get("period_overruled"),
         "value": quantity.value if quantity else None,
         "value_low": quantity.low if quantity else None,
         "value_high": quantity.high if quantity else None,
@@ -196,6 +223,7 @@ def build_target(record: Record, ev: Evidence) -> Row:
         "deadline_year": ev.parse("deadline", parse_deadline, deadline_text),
         "period": ev.parse("period", parse_year, period_text),
         "period_basis": ev.period_basis("deadline"),
+        "period_overruled": v.get("period_overruled"),
         "same_as": v.get("same_as"),
         "goal_text": goal_text,
         "deadline_text": deadline_text,

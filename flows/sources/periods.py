@@ -6,7 +6,9 @@ One rule for every figure, applied by the parser (a record's `period` must conta
 - `stated`: a dating phrase in the figure's own sentence (the nearest one);
 - `inferred_paragraph`: otherwise the last dating phrase before that sentence in its paragraph, or failing
   that the last one in the paragraph just before (a sentence continuing a dated paragraph);
-- `none`: otherwise. Headline bullets have no dated paragraph before them, so they stay undated.
+- `none`: otherwise. Headline bullets have no dated paragraph before them, so they stay undated;
+- `overruled`: a reviewer's decision that an inferred period is wrong (`period_overruled: <reason>` in the
+  record, the reason kept in the row): the figure is undated. A stated period cannot be overruled.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-STATED, INFERRED, NONE = "stated", "inferred_paragraph", "none"
-PERIOD_BASES = (STATED, INFERRED, NONE)
+STATED, INFERRED, NONE, OVERRULED = "stated", "inferred_paragraph", "none", "overruled"
+PERIOD_BASES = (STATED, INFERRED, NONE, OVERRULED)
 _DATING = re.compile(r"(?<![Ss]et )\b[Ii]n\s+(?:year\s+)?(?P<year>1[89]\d\d|20\d\d)\b(?!\s+[A-Z])")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 # a sentence ends at . ! ? (with a closing quote) before whitespace, or at a line break (bullets)

@@ -273,3 +273,18 @@ def test_every_failing_row_of_a_table_rule_is_kept_by_key(tables: Tables, texts:
     first = copy["number_mentions"][0]
     assert f"row 2 (source_id={first['source_id']}, offset={first['offset']}) value 'nowhere'" in found.message
     assert f"and {len(copy['number_mentions']) - 5} more" in found.message
+
+
+@pytest.mark.parametrize(("reason", "passes"), [("the sentence may report another year", True), (None, False)])
+def test_an_overruled_period_is_undated_and_needs_its_reason(
+    tables: Tables, texts: dict[str, str], reason: str | None, passes: bool
+) -> None:
+    copy = {table: [dict(row) for row in rows] for table, rows in tables.items()}
+    row = figure(copy, "guiyang-2017-big-data-revenue")  # inferred from the paragraph before
+    row.update(period=None, period_text=None, period_basis="overruled", period_overruled=reason)
+    found = failures(copy, texts)
+    evidence = [f for f in found if f.suite == "evidence" and f.severity == "critical"]
+    assert (evidence == []) == passes, evidence
+    # treated as undated: the plausibility rule lists it among the figures without a year
+    dated = next(f for f in found if (f.suite, f.column) == ("plausibility", "dated"))
+    assert "guiyang-2017-big-data-revenue" in {failing["key"] for failing in dated.failing}

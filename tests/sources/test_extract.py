@@ -210,3 +210,40 @@ def test_a_corroboration_of_no_article_row_is_refused(project: ProjectPaths) -> 
     replace_in(path, "figure: guiyang-2017-big-data-revenue", "figure: guiyang-2016-big-data-revenue")
     [problem] = problems_of(project)
     assert (problem.file, problem.field) == (path, "figure") and "not a known figures.figure_id" in problem.message
+
+
+REVENUE_2017 = """  period: "In 2017"
+  change: "an increase of 21 percent"
+  quote: "In 2017, Guiyang proposed a new target to build China\u2019s Big Data Valley by year 2020. Focusing on the target, Guiyang has built six big data industry cluster bases and newly setup 51 big data enterprises above the designated size set in 2017.\\n\\nThe prime operating revenue"""
+
+
+def overrule(paths: ProjectPaths, reason: str = "the revenue sentence may report another year") -> Path:
+    path = records_file(paths, "figures")
+    replace_in(path, REVENUE_2017, f'  period_overruled: "{reason}"\n  change: "an increase of 21 percent"\n'
+                                   '  quote: "The prime operating revenue')  # fmt: skip
+    return path
+
+
+def test_a_reviewer_overrules_an_inferred_period_and_the_figure_is_undated_with_the_reason(
+    project: ProjectPaths,
+) -> None:
+    overrule(project)
+    figures = extract_tables(project.sources_dir)["figures"]
+    row = next(r for r in figures if r["figure_id"] == "guiyang-2017-big-data-revenue")
+    assert (row["period"], row["period_basis"]) == (None, "overruled")
+    assert row["period_overruled"] == "the revenue sentence may report another year"
+
+
+def test_a_stated_period_cannot_be_overruled(project: ProjectPaths) -> None:
+    path = records_file(project, "figures")
+    replace_in(path, '  period: "in 2018"\n  quote: "According to details', '  period: "in 2018"\n'
+               '  period_overruled: "looks wrong"\n  quote: "According to details')  # fmt: skip
+    [problem] = problems_of(project)
+    assert (problem.file, problem.field) == (path, "period_overruled")
+    assert "a stated period cannot be overruled; drop `period_overruled`" in problem.message
+
+
+def test_an_overrule_keeps_no_period_and_needs_a_reason(project: ProjectPaths) -> None:
+    path = overrule(project, reason=" ")
+    [problem] = problems_of(project)
+    assert (problem.file, problem.field) == (path, "period_overruled") and "give the reason" in problem.message

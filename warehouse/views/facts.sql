@@ -1,5 +1,6 @@
 -- One row per fact: each figure as its main statement, its restatements (`same_as`) collapsed into a
--- count, so SUM and COUNT over facts count each fact once. Undated facts (period_basis 'none') have no period.
+-- count, so SUM and COUNT over facts count each fact once. Undated facts (period_basis 'none', or 'overruled'
+-- with the reviewer's reason in period_overruled) have no period.
 CREATE OR REPLACE VIEW facts AS
 WITH restatements AS (
     SELECT same_as AS figure_id, count(*) AS restated
@@ -15,6 +16,7 @@ SELECT
     figures.measure,
     figures.period,
     figures.period_basis,
+    figures.period_overruled,
     figures.value,
     figures.value_low,
     figures.value_high,
