@@ -26,11 +26,17 @@ from flows.publish.diff import Row, TableChanges, changes_as_json, diff_tables, 
 from flows.publish.page import format_package_readme, write_page
 from flows.publish.published import snapshot_published
 from flows.publish.switch import count_csv_rows, read_manifest
+from flows.publish.versioning import needed_part, raise_version, read_layout
 
 Schema = dict[str, Any]
 SEMVER = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
 # every zip entry gets this timestamp, so the same files always give the same zip bytes
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
+PART_REASONS = {
+    "major": "a table or column was removed or renamed, or a key changed",
+    "minor": "rows, columns or tables were added or removed",
+    "patch": "only values or notes changed",
+}
 
 
 class ReleaseRefused(ValleyError):
@@ -227,10 +233,11 @@ def place_release(
     if version in released:
         differing = differing_artifacts(target, staging, version)
         if differing:
+            suggested = suggest_version(version, target / f"valley-{version}.zip", staging / f"valley-{version}.zip")
             raise ReleaseRefused(
                 f"version {version} is already released in {target} with different content ({', '.join(differing)} "
-                f"differ): releases are immutable. Raise `version` in {paths.descriptor} (for example to "
-                f"{bump_patch(version)}) and run `valley release` again."
+                f"differ): releases are immutable. Raise `version` in {paths.descriptor} (to {suggested}) and run "
+                "`valley release` again."
             )
         finish_release(paths.dist_dir)
         return Release(version, target, "unchanged", None, {})
@@ -263,6 +270,10 @@ def place_release(
     return Release(version, target, "released", previous, changes)
 
 
-def bump_patch(version: str) -> str:
-    major, minor, patch = parse_version(version)
-    return f"{major}.{minor}.{patch + 1}"
+def suggest_version(version: str, released_zip: Path, staged_zip: Path) -> str:
+    """The version the staged content needs over the release of `version`: the README's rule (new rows: minor)."""
+    old_tables, old_keys = read_release_tables(released_zip)
+    new_tables, new_keys = read_release_tables(staged_zip)
+    changes = diff_tables(old_tables, new_tables, {**old_keys, **new_keys})
+    part = needed_part(read_layout(released_zip), read_layout(staged_zip), changes)
+    return f"{raise_version(parse_version(version), part)}, the {part} version: {PART_REASONS[part]}"

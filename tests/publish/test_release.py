@@ -192,11 +192,27 @@ def test_releasing_changed_content_under_a_released_version_is_refused(publishab
     change_figure_value(publishable, "guiyang-2018-big-data-enterprises", "1632", "1633")
     with pytest.raises(
         ReleaseRefused,
-        match=r"version 0\.1\.0 is already released .* different content \(valley-0\.1\.0\.zip.*to 0\.1\.1",
+        match=r"version 0\.1\.0 is already released .* different content \(valley-0\.1\.0\.zip.*to 0\.1\.1, the patch",
     ):
         cut_release(publishable, today=DAY_TWO)
     assert dist_state(publishable) == before
     assert not [p for p in publishable.dist_dir.iterdir() if p.name.startswith(".staging")]
+
+
+def add_slogan_row(paths: ProjectPaths) -> None:
+    slogans = paths.data_dir / "slogans.csv"
+    lines = slogans.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.append(lines[-1].replace(lines[-1].split(",", 1)[0], "a-new-slogan", 1))
+    slogans.write_text("".join(lines), encoding="utf-8")
+    republish(paths)
+
+
+def test_new_rows_under_a_released_version_suggest_the_next_minor_version(publishable: ProjectPaths) -> None:
+    set_version(publishable, "0.2.0")
+    cut_release(publishable, today=DAY_ONE)
+    add_slogan_row(publishable)  # what a new source brings: rows
+    with pytest.raises(ReleaseRefused, match=r"\(to 0\.3\.0, the minor version: rows, columns or tables were added"):
+        cut_release(publishable, today=DAY_TWO)
 
 
 def test_a_second_release_diff_names_exactly_the_changed_figure_and_field(publishable: ProjectPaths) -> None:
