@@ -1,4 +1,5 @@
 import csv
+import html
 import json
 import os
 import re
@@ -15,6 +16,7 @@ from flows.core.inputs import read_schemas
 from flows.core.paths import ProjectPaths
 from flows.etl import etl
 from flows.package.stage import format_cell
+from flows.publish.page import section_validation
 from tests.browser import Chromium
 
 BIN = Path(sys.executable).parent
@@ -157,9 +159,39 @@ def test_the_dataset_page_in_headless_chromium_shows_tables_charts_and_warnings(
     assert "Validation: warned" in dom and "150 passed, 1 warned, 0 failed" in dom
     assert "<li>figures: a test warning &lt;with markup&gt; that the page must show</li>" in dom
     assert "Guiyang Big Data Valley: figures from a news feature, version 0.1.0 [data package]" in dom
+    # the data leads: charts, then tables, then the validation summary, the rendered changes, downloads, citation
+    order = [dom.index(f'<section id="{name}"') for name in ("charts", "tables", "validation", "changes")]
+    assert order == sorted(order) and dom.index('id="changes"') < dom.index('id="citation"')
+    assert "<h3>0.1.0 (" in dom and "## 0.1.0" not in dom  # Changes rendered, not raw Markdown
+    assert "Extracted from 1 source: “China turning embryonic town into Big Data Valley”" in dom
     screenshot = released.build_dir / "screenshots" / "dataset-page-0.1.0.png"
     screenshot.parent.mkdir(parents=True, exist_ok=True)
-    chromium.run(
-        f"--screenshot={screenshot}", "--window-size=1280,2000", page.as_uri(), profile=tmp_path / "profile-shot"
-    )
+    first_screen = ["--window-size=1280,800"]
+    chromium.run(f"--screenshot={screenshot}", *first_screen, page.as_uri(), profile=tmp_path / "profile-shot")
     assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 50_000
+    assert first_chart_box(chromium, page, tmp_path, first_screen)["bottom"] <= 800  # a whole chart on screen
+
+
+def first_chart_box(chromium: Chromium, page: Path, tmp_path: Path, window: list[str]) -> dict[str, float]:
+    """Where the page's first chart is laid out in a window that size, as Chromium measures it: the page with a
+    script that writes the box into the DOM (the published page has no script)."""
+    probe = tmp_path / "probe.html"
+    script = (
+        "<script>const box = document.querySelector('figure.chart svg').getBoundingClientRect();"
+        "document.body.dataset.box = JSON.stringify({top: box.top, bottom: box.bottom});</script>"
+    )
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"), encoding="utf-8")
+    dom = chromium.run(*window, "--dump-dom", probe.as_uri(), profile=tmp_path / "profile-probe").stdout
+    found = re.search(r'data-box="([^"]+)"', dom)
+    assert found, dom[:500]
+    box: dict[str, float] = json.loads(html.unescape(found.group(1)))
+    assert 0 <= box["top"] < box["bottom"], box
+    return box
+
+
+def test_the_validation_summary_counts_the_accepted_findings_and_folds_their_list(published: ProjectPaths) -> None:
+    report = json.loads(published.manifest.read_text(encoding="utf-8"))["validation"]
+    shown = section_validation(report)
+    assert "0 new, 9 accepted, 0 resolved" in shown
+    assert re.search(r'<details><summary>accepted \(9\)</summary><ul class="findings-accepted">(<li>.*?</li>){9}</ul>',
+                     shown)  # fmt: skip

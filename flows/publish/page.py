@@ -130,6 +130,37 @@ def section_citation(descriptor: dict[str, Any], sources: list[Row]) -> str:
     return "".join(parts)
 
 
+def describe_sources(sources: list[Row]) -> str:
+    """Every source the package is extracted from, in one line: “title” (site, date)."""
+    named = [
+        f"“{source.get('title')}” ({source.get('site') or 'site not stated'}, "
+        f"{source.get('published_date') or 'date not stated'})"
+        for source in sources
+    ]
+    return f"Extracted from {len(named)} source{'' if len(named) == 1 else 's'}: " + "; ".join(named) + "."
+
+
+def section_header(descriptor: dict[str, Any], sources: list[Row]) -> str:
+    licenses = ", ".join(html.escape(item.get("title", item["name"])) for item in descriptor.get("licenses", []))
+    return (
+        f"<header><h1>{html.escape(descriptor['title'])}</h1>"
+        f"<p class='meta'>Version {html.escape(descriptor['version'])} · {licenses} · "
+        '<a href="#downloads">Download</a> · <a href="#citation">Cite</a></p>'
+        f"<p>{html.escape(descriptor['description'])}</p>"
+        f"<p class='sources'>{html.escape(describe_sources(sources))}</p>"
+        f"<p class='meta'>Keywords: {html.escape(', '.join(descriptor.get('keywords', [])))}</p></header>"
+    )
+
+
+def section_changes(changelog_entry: str) -> str:
+    """The release's CHANGES.md entry rendered (CommonMark, raw HTML escaped), its headings under this section's."""
+    from markdown_it import MarkdownIt
+
+    rendered = MarkdownIt("commonmark", {"html": False}).render(changelog_entry)
+    rendered = re.sub(r"<(/?)h([1-5])>", lambda m: f"<{m[1]}h{int(m[2]) + 1}>", rendered)
+    return f'<section id="changes"><h2>Changes</h2>{rendered}</section>'
+
+
 def section_validation(report: dict[str, Any] | None) -> str:
     if report is None:
         body, status = "<p>validation report not available</p>", "unknown"
@@ -145,7 +176,8 @@ def section_validation(report: dict[str, Any] | None) -> str:
         )
         if warnings:
             body += '<ul class="warnings">' + "".join(f"<li>{html.escape(w)}</li>" for w in warnings) + "</ul>"
-        body += findings_html(report, "h3")  # new, accepted and resolved findings of that run
+        # new, accepted and resolved findings of that run; the accepted ones, reviewed already, folded
+        body += findings_html(report, "h3", folded=("accepted",))
     return (
         f'<section id="validation" class="status status-{status}"><h2>Validation: {status}</h2>'
         "<p>Released only from a published package whose every blocking check passed; hashes and warehouse row "
@@ -211,25 +243,25 @@ def write_page(
             svg = render_chart(view, tables, schemas)
             (folder / "charts" / f"{view['name']}.svg").write_text(svg, encoding="utf-8")
             charts[view["name"]] = (view, svg)
-    title, version = html.escape(descriptor["title"]), html.escape(descriptor["version"])
-    licenses = ", ".join(
-        html.escape(license.get("title", license["name"])) for license in descriptor.get("licenses", [])
-    )
+    sources = tables.get("sources", [])
+    # the data first (charts, then tables), then how it was checked, what changed, how to get and cite it;
+    # a new section is one more entry here
     sections = [
-        f"<header><h1>{title}</h1><p class='meta'>Version {version} · {licenses}</p>",
-        f"<p>{html.escape(descriptor['description'])}</p>",
-        f"<p class='meta'>Keywords: {html.escape(', '.join(descriptor.get('keywords', [])))}</p></header>",
-        section_downloads(folder, descriptor["version"]),
-        section_citation(descriptor, tables.get("sources", [])),
-        section_validation(report),
-        f'<section id="changes"><h2>Changes</h2><pre>{html.escape(changelog_entry)}</pre></section>',
+        section_header(descriptor, sources),
         section_charts(charts),
         '<section id="tables"><h2>Tables</h2>',
         *(section_table(name, tables[name], schema) for name, schema in schemas.items()),
         "</section>",
+        section_validation(report),
+        section_changes(changelog_entry),
+        section_downloads(folder, descriptor["version"]),
+        section_citation(descriptor, sources),
     ]
+    title, version = html.escape(descriptor["title"]), html.escape(descriptor["version"])
+    summary = html.escape(f"{descriptor['description']} {describe_sources(sources)}", quote=True)
     page = (
         f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title} {version}</title>'
+        f'<meta name="description" content="{summary}">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><style>{PAGE_STYLE}</style></head>'
         f"<body>{''.join(sections)}</body></html>\n"
     )

@@ -353,8 +353,9 @@ def findings_markdown(document: dict[str, Any]) -> list[str]:
     return lines
 
 
-def findings_html(document: dict[str, Any], heading: str = "h2") -> str:
-    """An HTML section: the counts by class and one list per class (for Data Docs and the release page)."""
+def findings_html(document: dict[str, Any], heading: str = "h2", folded: tuple[str, ...] = ()) -> str:
+    """An HTML section: the counts by class and one list per class (for Data Docs and the release page); the
+    classes in `folded` behind a <details> that opens on a click."""
     import html
 
     if not document.get("finding_counts"):
@@ -365,5 +366,9 @@ def findings_html(document: dict[str, Any], heading: str = "h2") -> str:
     for name, rows in by_class(document).items():
         if rows:
             items = "".join(f"<li>{html.escape(describe(row))}</li>" for row in rows)
-            parts.append(f'<p>{name} ({len(rows)}):</p><ul class="findings-{name}">{items}</ul>')
+            listed = f'<ul class="findings-{name}">{items}</ul>'
+            if name in folded:
+                parts.append(f"<details><summary>{name} ({len(rows)})</summary>{listed}</details>")
+            else:
+                parts.append(f"<p>{name} ({len(rows)}):</p>{listed}")
     return "".join(parts) + "</section>"
