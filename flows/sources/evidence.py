@@ -18,7 +18,7 @@ from flows.sources.numbers import (
 )
 from flows.sources.periods import NONE, OVERRULED, STATED, Dating, date_figure, describe_dating
 from flows.sources.records import Problem, Record
-from flows.sources.suggest import describe_difference
+from flows.sources.suggest import closest_name, describe_difference
 
 Row = dict[str, Any]
 
@@ -308,5 +308,7 @@ def check_keys_against(
     for key in sorted(required - keys):
         problems.append(record.problem(None, f"missing required field '{key}'"))
     for key in sorted(keys - required - optional):
-        problems.append(record.problem(key, f"unknown field; {table} records take {sorted(required | optional)}"))
+        closest = closest_name(str(key), required | optional)
+        hint = f"did you mean '{closest}'? " if closest else ""
+        problems.append(record.problem(key, f"unknown field; {hint}{table} records take {sorted(required | optional)}"))
     return required <= keys

@@ -247,3 +247,14 @@ def test_an_overrule_keeps_no_period_and_needs_a_reason(project: ProjectPaths) -
     path = overrule(project, reason=" ")
     [problem] = problems_of(project)
     assert (problem.file, problem.field) == (path, "period_overruled") and "give the reason" in problem.message
+
+
+def test_a_misspelt_record_field_names_the_closest_one(project: ProjectPaths) -> None:
+    path = records_file(project, "figures")
+    replace_in(
+        path,
+        '  period: "in 2018"\n  quote: "According to details',
+        '  perod: "in 2018"\n  quote: "According to details',
+    )
+    problem = next(p for p in problems_of(project) if p.field == "perod")
+    assert "unknown field; did you mean 'period'?" in problem.message
