@@ -16,7 +16,7 @@ from flows.sources.numbers import (
     parse_figure,
     parse_year,
 )
-from flows.sources.periods import NONE, OVERRULED, STATED, Dating, date_figure, describe_dating
+from flows.sources.periods import NONE, OVERRULED, Dating, date_figure, describe_dating, refuse_overrule
 from flows.sources.records import Problem, Record
 from flows.sources.suggest import closest_name, describe_difference
 
@@ -127,21 +127,11 @@ class Evidence:
         return dating.basis if dating else NONE
 
     def overrule_period(self, anchor: str, dating: Dating | None) -> str:
-        """A reviewer's `period_overruled: <reason>`: the inferred period is wrong and the row is undated. Only an
-        inference can be overruled, with a reason, and then the record dates nothing (`period` is dropped)."""
-        reason = self.record.values["period_overruled"]
-        described = describe_dating(dating, self.source.text)
-        if not isinstance(reason, str) or not reason.strip():
-            self.fail("period_overruled", "give the reason the inferred period is wrong, as text")
-        elif dating is None:
-            self.fail(
-                "period_overruled", f"{described} for this {anchor}: nothing to overrule; drop `period_overruled`"
-            )
-        elif dating.basis == STATED:
-            self.fail("period_overruled", f"the period policy dates this {anchor} {described}, in its own sentence: "
-                      "a stated period cannot be overruled; drop `period_overruled`")  # fmt: skip
-        elif self.record.values.get("period") is not None:
-            self.fail("period", "an overruled period leaves the row undated: drop `period` (keep the reason)")
+        """A reviewer's `period_overruled: <reason>`: the row is undated, if the policy allows it (periods.py)."""
+        values = self.record.values
+        refused = refuse_overrule(anchor, dating, values["period_overruled"], values.get("period"), self.source.text)
+        if refused:
+            self.fail(*refused)
         return OVERRULED
 
     def parse(self, key: str, parser: Callable[[str], Any], text: str | None) -> Any:

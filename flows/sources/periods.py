@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 STATED, INFERRED, NONE, OVERRULED = "stated", "inferred_paragraph", "none", "overruled"
 PERIOD_BASES = (STATED, INFERRED, NONE, OVERRULED)
@@ -93,3 +94,21 @@ def describe_dating(dating: Dating | None, text: str) -> str:
         return "no dating phrase under the period policy"
     line = text.count("\n", 0, dating.start) + 1
     return f"{dating.basis} from {text[dating.start : dating.end]!r} (line {line})"
+
+
+def refuse_overrule(anchor: str, dating: Dating | None, reason: Any, period: Any, text: str) -> tuple[str, str] | None:
+    """Why a record may not overrule its period, as (record key, message), or None when it may: only an inferred
+    period is overruled, with a reason as text, and the record then dates nothing (no `period`)."""
+    if not isinstance(reason, str) or not reason.strip():
+        return "period_overruled", "give the reason the inferred period is wrong, as text"
+    if dating is None:
+        described = describe_dating(dating, text)
+        return "period_overruled", f"{described} for this {anchor}: nothing to overrule; drop `period_overruled`"
+    if dating.basis == STATED:
+        return "period_overruled", (
+            f"the period policy dates this {anchor} {describe_dating(dating, text)}, in its own sentence: "
+            "a stated period cannot be overruled; drop `period_overruled`"
+        )
+    if period is not None:
+        return "period", "an overruled period leaves the row undated: drop `period` (keep the reason)"
+    return None

@@ -4,7 +4,7 @@ import pytest
 
 from flows.core.paths import DEFAULT_PATHS
 from flows.sources.extract import extract_tables, read_source
-from flows.sources.periods import INFERRED, NONE, STATED, date_figure
+from flows.sources.periods import INFERRED, NONE, STATED, Dating, date_figure, refuse_overrule
 
 TEXT = (
     "Title line\n\n"
@@ -57,3 +57,20 @@ def test_every_figure_and_target_carries_the_basis_the_policy_gives_it() -> None
     assert bases["guiyang-2017-enterprises-above-designated-size-added"] == INFERRED
     assert bases["guiyang-2018-enterprises-above-designated-size-added"] == STATED
     assert bases["guiyang-big-data-exchange-data-volume"] == INFERRED
+
+
+@pytest.mark.parametrize(
+    ("dating", "reason", "period", "refused"),
+    [
+        (Dating(2017, 0, 7, "inferred_paragraph"), "a reason", None, None),
+        (Dating(2017, 0, 7, "stated"), "a reason", None, "a stated period cannot be overruled"),
+        (None, "a reason", None, "nothing to overrule"),
+        (Dating(2017, 0, 7, "inferred_paragraph"), "", None, "give the reason"),
+        (Dating(2017, 0, 7, "inferred_paragraph"), "a reason", "In 2017", "drop `period`"),
+    ],
+)
+def test_only_an_inferred_period_is_overruled_with_a_reason_and_no_period(
+    dating: Dating | None, reason: str, period: str | None, refused: str | None
+) -> None:
+    found = refuse_overrule("figure", dating, reason, period, "In 2017, it grew.")
+    assert (found is None) if refused is None else (found is not None and refused in found[1])
