@@ -1,6 +1,7 @@
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import zipfile
@@ -10,11 +11,11 @@ import duckdb
 import pytest
 
 from flows.core.inputs import read_inputs, read_schemas
-from flows.core.paths import ProjectPaths
+from flows.core.paths import DEFAULT_PATHS, ProjectPaths
 from flows.package.stage import build_descriptor, stage_package
 from flows.package.warehouse import build_warehouse
-from flows.publish.diff import diff_rows, diff_tables, format_changelog_entry
-from flows.publish.page import render_chart, section_validation
+from flows.publish.diff import diff_rows, diff_tables, format_changelog_entry, read_csv_rows
+from flows.publish.page import describe_sources, render_chart, section_validation
 from flows.publish.release import (
     ReleaseRefused,
     cut_release,
@@ -325,3 +326,35 @@ def test_render_chart_draws_each_selected_figure_with_its_quote_on_hover() -> No
     svg = render_chart(view, {"figures": rows}, {"figures": schema})
     assert svg.startswith("<svg") and svg.count("<title>") == 1
     assert "<title>grew to 80 &lt;fast&gt;</title>" in svg and "undated" not in svg
+
+
+def test_the_package_charts_fit_their_labels_and_keep_points_off_the_edges() -> None:
+    """Legends and labels are drawn whole (Vega cuts a long one with an ellipsis), and no point sits on the plot's
+    edge (each point's centre is at least its radius inside the plot)."""
+    descriptor = json.loads(DEFAULT_PATHS.descriptor.read_text(encoding="utf-8"))
+    schemas = read_schemas(DEFAULT_PATHS.schemas_dir)
+    rows = read_csv_rows((DEFAULT_PATHS.data_dir / "figures.csv").read_text(encoding="utf-8"))
+    for view in descriptor["views"]:
+        svg = render_chart(view, {"figures": rows}, schemas)
+        assert "…" not in "".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg)), view["name"]
+        spec = view["spec"]
+        for x, y, radius in re.findall(
+            r'aria-roledescription="point" transform="translate\(([-\d.]+),([-\d.]+)\)" d="M([\d.]+),', svg
+        ):
+            assert float(radius) <= float(x) <= spec["width"] - float(radius), (view["name"], x)
+            if "height" in spec:
+                assert float(radius) <= float(y) <= spec["height"] - float(radius), (view["name"], y)
+    legend = render_chart(next(v for v in descriptor["views"] if v["name"] == "guiyang-counts-by-year"),
+                          {"figures": rows}, schemas)  # fmt: skip
+    assert ">enterprises_above_designated_size_added</text>" in legend
+
+
+def test_the_page_names_every_source() -> None:
+    sources = [
+        {"title": "First article", "site": "Site A", "published_date": "2019-06-01"},
+        {"title": "Second article", "site": "", "published_date": ""},
+    ]
+    assert describe_sources(sources) == (
+        "Extracted from 2 sources: “First article” (Site A, 2019-06-01); “Second article” (site not stated, date not "
+        "stated)."
+    )
