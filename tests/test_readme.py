@@ -17,7 +17,7 @@ def test_readme_quick_start_is_the_two_commands() -> None:
 
 def test_readme_query_outputs_are_what_the_published_warehouse_returns(published: ProjectPaths) -> None:
     shown = dict(re.findall(r"<!-- query: (\w+) -->\n```\n(.*?)\n```", README, flags=re.DOTALL))
-    assert len(shown) == 3
+    assert len(shown) == 5
     for name, output in shown.items():
         sql = (DEFAULT_PATHS.queries_dir / f"{name}.sql").read_text(encoding="utf-8")
         assert format_table(*query_warehouse(published.warehouse, sql)) == output, name
