@@ -13,6 +13,7 @@ The precision rule, applied to every figure (never typed):
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -29,10 +30,19 @@ QUALIFIERS = {
     "approximately": "about",
     "nearly": "nearly",
     "almost": "nearly",
+    # news wordings of the same bounds
+    "above": "more_than",
+    "exceeding": "more_than",
+    "at least": "more_than",
+    "roughly": "about",
+    "some": "about",
+    "close to": "nearly",
 }
 # "about" and "nearly" widen by at least this share of the value
 APPROXIMATE_SHARE = Decimal("0.1")
 SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+# abbreviated scales news writes right after the number ("5.2bn", "300 mln")
+SCALE_ABBREVIATIONS = {"k": 10**3, "mln": 10**6, "mn": 10**6, "bln": 10**9, "bn": 10**9, "tn": 10**12, "trln": 10**12}
 # unit as written -> (unit in base units, multiplier); data volumes use decimal SI prefixes
 UNITS = {
     "rmb": ("CNY", 1),
@@ -43,18 +53,40 @@ UNITS = {
     "pb": ("byte", 10**15),
     "tb": ("byte", 10**12),
     "gb": ("byte", 10**9),
+    # US dollars, often in brackets after a yuan amount (a conversion of it)
+    "u.s. dollars": ("USD", 1),
+    "us dollars": ("USD", 1),
+    "dollars": ("USD", 1),
+    "usd": ("USD", 1),
+    "per cent": ("percent", 1),
+    # multiples and units of things
+    "fold": ("times", 1),
+    "times": ("times", 1),
+    "units": ("count", 1),
+    "square meters": ("square_meter", 1),
+    "square kilometers": ("square_meter", 10**6),
+    "kilometers": ("meter", 10**3),
+    "km": ("meter", 10**3),
+    "meters": ("meter", 1),
 }
+CURRENCY_SYMBOLS = {"us$": "usd", "$": "usd", "¥": "cny"}
+# durations are not figures ("three years" is no quantity of the grammar above) but a phrase of their own
+DURATION_UNITS = {"year": "year", "month": "month", "week": "week", "day": "day", "hour": "hour", "minute": "minute"}
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
+            "ninth": 9, "tenth": 10, "top": 1}  # fmt: skip
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CHANGE_SIGNS = {"increase": 1, "growth": 1, "rise": 1, "decrease": -1, "decline": -1, "drop": -1}
 
 _QUALIFIER = "|".join(sorted((re.escape(q) for q in QUALIFIERS), key=len, reverse=True))
-_UNIT = "|".join(re.escape(u) for u in UNITS)
+_UNIT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
 _SCALE = "|".join(SCALES)
+_ABBREVIATION = "|".join(sorted(SCALE_ABBREVIATIONS, key=len, reverse=True))
 _FIGURE = re.compile(
     rf"^(?:(?P<qualifier>{_QUALIFIER})\s+)?"
-    rf"(?:(?P<currency>rmb|cny|yuan)\s+)?"
+    rf"(?:(?P<currency>rmb|cny|yuan|usd)\s+|(?P<symbol>us\$|\$|¥)\s*)?"
     rf"(?P<number>\d[\d,]*(?:\.\d+)?|[a-z]+(?:[\s-][a-z]+)*?)"
-    rf"(?:\s+(?P<scale>{_SCALE}))?"
-    rf"(?:\s*(?P<unit>{_UNIT}))?$",
+    rf"(?:\s+(?P<scale>{_SCALE})|\s*(?P<abbreviation>{_ABBREVIATION})\b)?"
+    rf"(?:\s*-?\s*(?P<unit>{_UNIT}))?$",
     re.IGNORECASE,
 )
 _CHANGE = re.compile(
@@ -134,7 +166,10 @@ def parse_figure(text: str) -> Quantity:
     number = parse_number(match["number"])
     step = rounding_step(match["number"], number)
     multiplier = SCALES[match["scale"].lower()] if match["scale"] else 1
-    unit_texts = [u for u in (match["currency"], match["unit"]) if u]
+    if match["abbreviation"]:
+        multiplier = SCALE_ABBREVIATIONS[match["abbreviation"].lower()]
+    symbol = CURRENCY_SYMBOLS.get((match["symbol"] or "").lower())
+    unit_texts = [u for u in (match["currency"], symbol, match["unit"]) if u]
     if len(unit_texts) > 1:
         raise FigureParseError(f"figure {text!r} states its unit twice")
     if not unit_texts:
@@ -230,3 +265,53 @@ def format_decimal(value: Decimal) -> str:
     """Plain decimal notation without exponent or trailing zeros: 1E+11 -> '100000000000'."""
     text = format(value.normalize(), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+_DURATION = re.compile(
+    rf"^(?P<number>\d[\d,]*(?:\.\d+)?|[a-z]+(?:[\s-][a-z]+)*?)[\s-]+(?P<unit>{'|'.join(DURATION_UNITS)})s?(?:['’]s?)?$",
+    re.IGNORECASE,
+)
+_RANK = re.compile(r"^ranked\s+(?:(?P<word>[a-z]+)|(?P<digits>\d+)(?:st|nd|rd|th))$", re.IGNORECASE)
+_YEAR_RANGE = re.compile(
+    r"^(?:from\s+|between\s+)?(?P<first>(?:19|20)\d\d)\s*(?:to|and|-|–|through)\s*(?P<last>(?:19|20)\d\d)$",
+    re.IGNORECASE,
+)
+_RELATIVE = re.compile(r"^(?:as\s+of\s+|on\s+|since\s+|until\s+|by\s+)?(?:last\s+|this\s+)?(?P<day>[a-z]+)$", re.I)
+
+
+def parse_duration(text: str) -> tuple[Decimal, str]:
+    """'three years' -> (3, 'year'), '14 min' is no duration (a reading time): a span of time, not a figure."""
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise FigureParseError(f"duration {text!r} does not parse: expected number and year|month|week|day|hour")
+    return parse_number(match["number"]), DURATION_UNITS[match["unit"].lower()]
+
+
+def parse_rank(text: str) -> int:
+    """'ranked first' -> 1, 'ranked 3rd' -> 3: a position in a list, not a count."""
+    match = _RANK.match(text.strip())
+    if not match or (match["word"] and match["word"].lower() not in ORDINALS):
+        raise FigureParseError(f"rank {text!r} does not parse: expected 'ranked first' or 'ranked 3rd'")
+    return int(match["digits"]) if match["digits"] else ORDINALS[match["word"].lower()]
+
+
+def parse_year_range(text: str) -> tuple[int, int]:
+    """'from 2016 to 2020' -> (2016, 2020); also '2016-2020' and 'between 2016 and 2020'."""
+    match = _YEAR_RANGE.match(text.strip())
+    if not match or int(match["first"]) > int(match["last"]):
+        raise FigureParseError(f"year range {text!r} does not parse: expected 'from YYYY to YYYY'")
+    return int(match["first"]), int(match["last"])
+
+
+def resolve_relative_date(text: str, published: dt.date) -> dt.date:
+    """'as of Tuesday' in an article published on 2019-05-30 -> 2019-05-28: the latest such day up to the
+    article's own date; 'today' and 'yesterday' likewise. A date relative to nothing stays unknown (an error)."""
+    match = _RELATIVE.match(text.strip())
+    day = (match["day"] if match else "").lower()
+    if day == "today":
+        return published
+    if day == "yesterday":
+        return published - dt.timedelta(days=1)
+    if day not in WEEKDAYS:
+        raise FigureParseError(f"date {text!r} is not relative to the article: expected a weekday, today or yesterday")
+    return published - dt.timedelta(days=(published.weekday() - WEEKDAYS.index(day)) % 7)
