@@ -398,7 +398,24 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--stages-only", action="store_true", help="only the stages: no whole command at all")
     parser.add_argument("--keep", type=Path, help="build the corpus here and keep it (default: a temporary folder)")
     parser.add_argument("--stages", type=Path, metavar="ROOT", help=argparse.SUPPRESS)
+    parser.add_argument("--draft", action="store_true", help="only the draft scores of the seed (a second)")
     return parser.parse_args(argv)  # fmt: skip
+
+
+def print_draft_scores() -> None:
+    """`valley draft` on the seed article from its snapshot alone, scored against its hand-written records."""
+    from flows.sources.records import load_records
+    from flows.sources.score import format_scores, long_article, score_source, time_draft
+
+    paths = ProjectPaths()
+    folder, vocabulary = paths.sources_dir / "big-data-valley", paths.sources_dir / "measures.yaml"
+    result = score_source(folder, vocabulary)
+    long_text = long_article((folder / "article.txt").read_text(encoding="utf-8"))
+    seconds = time_draft(long_text, [record.values for record in load_records(vocabulary)])
+    print(f"\n## valley draft: the seed article ({result['words']} words, {result['proposals']} proposals) "
+          "against its hand-written records")  # fmt: skip
+    print("\n".join(format_scores(result)))
+    print(f"  time to draft: {result['seconds']:.3f} s the seed; {seconds:.3f} s {len(long_text.split())} words")
 
 
 @contextmanager
@@ -415,6 +432,9 @@ def main(argv: list[str] | None = None) -> None:
     arguments = parse_arguments(argv)
     if arguments.stages:
         stages_main(arguments.stages, arguments.pairs_limit)
+        return
+    print_draft_scores()
+    if arguments.draft:
         return
     sizes = [int(size) for size in arguments.sizes.replace("_", "").split(",") if size.strip()]
     print(f"valley bench: {os.cpu_count()} cores, sizes {sizes}, timeout {arguments.timeout:.0f} s per process")

@@ -268,12 +268,12 @@ def format_decimal(value: Decimal) -> str:
 
 
 _DURATION = re.compile(
-    rf"^(?P<number>\d[\d,]*(?:\.\d+)?|[a-z]+(?:[\s-][a-z]+)*?)[\s-]+(?P<unit>{'|'.join(DURATION_UNITS)})s?(?:['’]s?)?$",
+    rf"^(?P<number>\d[\d,]*(?:\.\d+)?|[a-z]+(?:[\s-][a-z]+)*?)[\s-]+(?P<unit>{'|'.join(DURATION_UNITS)})s?(?:['\u2019]s?)?$",
     re.IGNORECASE,
 )
 _RANK = re.compile(r"^ranked\s+(?:(?P<word>[a-z]+)|(?P<digits>\d+)(?:st|nd|rd|th))$", re.IGNORECASE)
 _YEAR_RANGE = re.compile(
-    r"^(?:from\s+|between\s+)?(?P<first>(?:19|20)\d\d)\s*(?:to|and|-|–|through)\s*(?P<last>(?:19|20)\d\d)$",
+    r"^(?:from\s+|between\s+)?(?P<first>(?:19|20)\d\d)\s*(?:to|and|-|\u2013|through)\s*(?P<last>(?:19|20)\d\d)$",
     re.IGNORECASE,
 )
 _RELATIVE = re.compile(r"^(?:as\s+of\s+|on\s+|since\s+|until\s+|by\s+)?(?:last\s+|this\s+)?(?P<day>[a-z]+)$", re.I)
