@@ -186,6 +186,7 @@ def format_summary(summary: dict[str, Any]) -> str:
                 f"{summary['input_key'][:12]}{built_by}); every published file was verified and nothing was "
                 "rebuilt. Use --refresh to rebuild anyway.",
                 *notes,
+                *[f"  held back: {line}" for line in summary.get("held_back", [])],
                 f"  warehouse: {summary['warehouse']}",
             ]
         )
@@ -200,6 +201,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         else "  rebuilt:   no input changed",
     ]
     lines += [f"  repaired:  {problem}: republished" for problem in summary.get("repaired", [])]
+    lines += [f"  held back: {line}" for line in summary.get("held_back", [])]
     lines += [f"  warning:   {message}" for message in summary["warnings"]]
     lines += finding_lines(summary)
     changed = [path for path in summary["changed"] if not path.endswith(".duckdb")]
@@ -228,6 +230,9 @@ def command_run(arguments: argparse.Namespace) -> int:
 
         skipped = skip_if_unchanged(ProjectPaths(arguments.project), uuid.uuid4().hex)
         if skipped:
+            from flows.sources.extract import held_back_sources
+
+            skipped["held_back"] = held_back_sources(ProjectPaths(arguments.project).sources_dir)
             print(format_summary(skipped))
             return 0
     from flows.runtime import prefect_api
@@ -247,6 +252,21 @@ def command_run(arguments: argparse.Namespace) -> int:
         quiet_prefect_log(arguments, api_url)
         summary = flow(root=str(arguments.project), refresh=arguments.refresh, lock_timeout=arguments.lock_timeout)
     print(format_summary(summary))
+    return 0
+
+
+def command_add(arguments: argparse.Namespace) -> int:
+    from flows.sources.adding import add_and_draft
+
+    print("\n".join(add_and_draft(ProjectPaths(arguments.project), arguments.source, arguments.slug)))
+    return 0
+
+
+def command_draft(arguments: argparse.Namespace) -> int:
+    from flows.sources.adding import draft_command
+
+    paths = ProjectPaths(arguments.project)
+    print("\n".join(draft_command(paths, arguments.slug, arguments.text, arguments.format)))
     return 0
 
 
@@ -530,6 +550,18 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--to", help="a folder or an fsspec URL (default: [tool.valley] publish_to, dist/public)")
     publish.add_argument("--release", metavar="VERSION", help="the release in dist/ to publish (default: the newest)")
     publish.set_defaults(handler=command_publish)
+    add = commands.add_parser("add", help="snapshot a saved page, a text file or a URL as a new source, and draft it")
+    add.add_argument("source", metavar="PATH|URL", help="a saved web page (.html), a text file, or an http(s) URL")
+    add.add_argument("--slug", help="the source folder's name (default: from the title)")
+    add.set_defaults(handler=command_add)
+    draft = commands.add_parser(
+        "draft", help="propose a record for every number of a source (never over reviewed ones)"
+    )
+    draft.add_argument("slug", nargs="?", help="the source folder under datapackage/sources/")
+    draft.add_argument("--text", type=Path, help="draft this plain text file instead, writing nothing")
+    draft.add_argument("--format", choices=["yaml", "json"], default="yaml",
+                       help="yaml (default): write records and the review page; json: print JSON Lines")  # fmt: skip
+    draft.set_defaults(handler=command_draft)
     serve = commands.add_parser("serve", help="run both flows on cron schedules, on a local Prefect server it starts")
     serve.add_argument("--etl-cron", help="when the ETL flow runs, cron in UTC (default: [tool.valley] etl_cron)")
     serve.add_argument("--validate-cron", help="when `valley validate` runs (default: [tool.valley] validate_cron)")

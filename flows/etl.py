@@ -27,7 +27,7 @@ from flows.publish.switch import StagedOutputs, publish_lock, publish_outputs, r
 from flows.report.findings import accepted_path, load_accepted
 from flows.report.history import build_report, now, summarize_report
 from flows.runtime import current_run_id, track_flow_run
-from flows.sources.extract import extract_folders, list_sources, merge_tables
+from flows.sources.extract import extract_folders, held_back_sources, list_sources, merge_tables
 from flows.sources.records import InputError
 from flows.tasks import record_results
 
@@ -172,4 +172,13 @@ def run_pipeline(paths: ProjectPaths, started_at: dt.datetime, inputs: RunInputs
         "report": document["report_path"],
         "data_docs": document["data_docs"],
         "changed": [str(path.relative_to(paths.root)) for path in changed],
+        "held_back": held_back(paths),
     }
+
+
+def held_back(paths: ProjectPaths) -> list[str]:
+    """The sources left out for proposals to review, with their review pages written (build/review/)."""
+    from flows.sources.review import write_review_pages
+
+    write_review_pages(paths.sources_dir, paths.build_dir / "review")
+    return held_back_sources(paths.sources_dir)

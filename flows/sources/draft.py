@@ -151,8 +151,7 @@ def propose_figure(text: str, reading: Reading, readings: list[Reading], subject
     record: dict[str, Any] = {"id": "", "subject": subject, "measure": measure_id, "figure": figure}
     if dating:
         record["period"] = unique_phrase(quote, dating.start - begin, dating.end - dating.start)
-    change = next((r for r in readings if r.kind == "change" and sentence[0] <= r.start < sentence[1]
-                   and r.start > reading.start), None)  # fmt: skip
+    change = change_of(reading, readings)
     if change and text[change.span[0] : change.span[1]] in quote:
         record["change"] = text[change.span[0] : change.span[1]]
     record["quote"] = quote
@@ -173,12 +172,20 @@ def propose_figure(text: str, reading: Reading, readings: list[Reading], subject
     return proposals
 
 
+def change_of(figure: Reading, readings: list[Reading]) -> Reading | None:
+    """The change ('an increase of 12 percent') right after the figure: the next reading, if it is one."""
+    later = [r for r in readings if r.start > figure.span[1] - 1 and r.kind != "dating"]
+    return later[0] if later and later[0].kind == "change" else None
+
+
 def propose_target(text: str, reading: Reading, readings: list[Reading], subjects: Subjects,
                    measures: list[dict[str, Any]]) -> list[Proposal]:  # fmt: skip
     sentence = sentence_span(text, reading.start)
     deadline = text[reading.span[0] : reading.span[1]]
     head = text[sentence[0] : reading.span[0]]
-    lead = re.search(r"\b(?:target|plan|goal|aims?|strives?|vows?|pledges?)\s+(?:of\s+|is\s+)?to\s+", head)
+    lead = re.search(
+        r"\b(?:targets?|plans?|planned|goals?|aims?|strives?|vows?|pledges?)\s+(?:of\s+|is\s+)?to\s+", head
+    )
     goal_text = head[lead.end() :].strip(" ,") if lead else head.strip(" ,")
     dating = date_figure(text, *reading.span)
     begin, finish = unique_quote(

@@ -44,6 +44,10 @@ RECORD_KEYS: dict[str, tuple[set[str], set[str]]] = {
     "slogans": ({"id", "text", "medium", "quote"}, {"note"}),
     "excluded_numbers": ({"id", "number", "quote", "reason"}, {"note"}),
 }
+# what `valley draft` marks a proposal with; a reviewed record may keep them (`status: reviewed`)
+REVIEW_KEYS = {"status", "confidence", "comment"}
+for _required, _optional in RECORD_KEYS.values():
+    _optional |= REVIEW_KEYS
 # sub-spans that account for the numbers inside them (coverage); quotes and slogans account for none
 COVERING_SPANS = {
     "organizations": ("name_text",),

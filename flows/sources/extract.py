@@ -225,11 +225,42 @@ def mention_rows(source: Source, accounted: dict[tuple[int, int], tuple[str, str
 
 
 def list_sources(sources_dir: Path) -> list[Path]:
-    """Every source folder: adding an article is adding a folder."""
+    """Every source folder whose records are all reviewed: adding an article is adding a folder, and a folder
+    with proposals left to review (`valley draft`) waits, named by held_back_sources."""
     folders = sorted(p for p in sources_dir.iterdir() if p.is_dir()) if sources_dir.is_dir() else []
     if not folders:
         raise InputError([Problem(sources_dir, None, None, "no source folders")])
-    return folders
+    return [folder for folder in folders if not pending_proposals(folder)]
+
+
+def held_back_sources(sources_dir: Path) -> list[str]:
+    """'slug: 12 proposals left to review in records/figures.yaml (9), ...' for every folder list_sources skips."""
+    lines = []
+    for folder in sorted(p for p in sources_dir.iterdir() if p.is_dir()) if sources_dir.is_dir() else []:
+        pending = pending_proposals(folder)
+        if pending:
+            files = ", ".join(f"{name} ({count})" for name, count in pending.items())
+            lines.append(f"{folder.name}: {sum(pending.values())} proposals left to review in {files}")
+    return lines
+
+
+def pending_proposals(folder: Path) -> dict[str, int]:
+    """Records still marked `status: proposed` in a source folder, by records file: a line count, no YAML parse
+    (every run asks it of every folder)."""
+    counts = {}
+    records = folder / RECORDS_DIR
+    for path in sorted(records.glob("*.yaml")) if records.is_dir() else []:
+        data = path.read_bytes()
+        if b"proposed" not in data:
+            continue
+        count = sum(1 for line in data.decode("utf-8", "replace").splitlines() if _is_proposed(line))
+        if count:
+            counts[f"{RECORDS_DIR}/{path.name}"] = count
+    return counts
+
+
+def _is_proposed(line: str) -> bool:
+    return line.strip().removeprefix("- ").replace(" ", "") in ("status:proposed", "status:'proposed'")
 
 
 def merge_tables(parts: list[dict[str, list[Row]]]) -> dict[str, list[Row]]:

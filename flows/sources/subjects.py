@@ -42,6 +42,16 @@ def base_name(name: str) -> str:
     return re.sub(r"\s+(?:City|Province)$", "", name)
 
 
+def kind_of(text: str, name: str) -> str:
+    """'Nokvar is a city' says so; else the name's own words ('... Exchange', '... Province'); else a company."""
+    stated = re.search(
+        rf"\b{re.escape(name)} is (?:a|an|the) (?:[a-z]+ )?(city|province|company|country|region)\b", text
+    )
+    if stated:
+        return stated[1]
+    return next((kind for pattern, kind in KIND_WORDS if pattern.search(name)), "company")
+
+
 class Subjects:
     """The names of a text, in order, and the subjects figures were given (to propose their rows)."""
 
@@ -95,10 +105,10 @@ class Subjects:
         rows = []
         for subject, (start, end, name, _) in self.used.items():
             begin, finish = unique_quote(self.text, *sentence_span(self.text, start))
-            kind = next((kind for pattern, kind in KIND_WORDS if pattern.search(name)), "company")
+            kind = kind_of(self.text, name)
             record: dict[str, Any] = {"id": subject, "name": base_name(name), "kind": kind, "name_text": name,
                                       "quote": self.text[begin:finish], "description": "TO WRITE", "status": status,
                                       "confidence": 0.5, "comment": f"named in the text; kind {kind} guessed from "
-                                      "its last word"}  # fmt: skip
+                                      "its words or the text's 'X is a ...'"}  # fmt: skip
             rows.append(Proposal("organizations", record, start, end, {"figure": name}))
         return rows
