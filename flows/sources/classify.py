@@ -121,10 +121,8 @@ def is_date(left: str, right: str, number: str) -> bool:
     if word_after and word_after[1].lower() in MONTHS and re.match(r"^\d{1,2}$", number):
         return True
     if re.match(r"^\d", number) and (re.match(r"^[-/:]\d", right) or re.search(r"\d[-/:]$", left)):
-        year_range = (
-            _YEAR.fullmatch(number)
-            and re.search(r"(?:19|20)\d\d\s*[-\u2013]\s*$", left)
-            or re.match(r"^[-\u2013]\s*(?:19|20)\d\d\b", right)
+        year_range = _YEAR.fullmatch(number) and (
+            re.search(r"(?:19|20)\d\d\s*[-\u2013]\s*$", left) or re.match(r"^[-\u2013]\s*(?:19|20)\d\d\b", right)
         )
         return not year_range
     return False
