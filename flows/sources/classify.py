@@ -89,7 +89,7 @@ def read_number(text: str, start: int, end: int, number: str, before: list[Readi
         and not _ABBREVIATION_AFTER.match(right)
     ):
         return excluded(start, end, number, "name", 0.9)
-    if number[0].isdigit() and re.search(r"[A-Za-z]$", left):
+    if number[0].isdigit() and re.search(r"[A-Za-z]\(?$", left):  # "A380", "alert(3)": inside a name or code
         return excluded(start, end, number, "name", 0.85)
     if is_date(left, right, number):
         return excluded(start, end, number, "date", 0.9)

@@ -160,6 +160,8 @@ def propose_figure(text: str, reading: Reading, readings: list[Reading], subject
            else f"words near the number match its label (score {score:g})"), f"unit {quantity.unit} by the grammar",
            f"period {dating.basis} from {text[dating.start:dating.end]!r}" if dating else "no dating phrase",
            f"subject {subject}: {subjects.why(subject)}"]  # fmt: skip
+    if quote.count(figure) > 1:  # a record's figure must occur once in its quote: the reviewer narrows one
+        confidence, why = 0.2, [*why, f"{figure!r} occurs {quote.count(figure)} times in the quote: narrow the quote"]
     record |= {"status": PROPOSED, "confidence": confidence, "comment": "; ".join(why)}
     record["id"] = slug_of(f"{subject}-{dating.year if dating else 'undated'}-{measure_id}")
     summary = {"figure": figure, "value": format_decimal(quantity.value), "unit": quantity.unit, "measure": measure_id,
