@@ -15,6 +15,8 @@ from flows.sources.records import Record, load_records
 __all__ = ["pending_proposals", "write_proposals"]
 # where a proposed new measure waits: the run reads the shared vocabulary only, so a reviewer moves it there
 MEASURES_PROPOSED = "measures.yaml"
+# rows proposed only because a figure, target or recognition names them: written only while one does
+REFERENCED = ("organizations", "measures")
 HEADER = (
     "# Proposed by `valley draft`. Review each record: correct it, then delete its `status: proposed` line\n"
     "# (with `confidence` and `comment`), or delete the record. `valley draft` rewrites only records still\n"
@@ -63,6 +65,9 @@ def write_proposals(folder: Path, text: str, proposals: list[Proposal], vocabula
                 if (records_dir / f"{table}.yaml").is_file()}  # fmt: skip
     covered = [span for table, records in existing.items()
                for span in reviewed_spans([r for r in records if is_reviewed(r)], table, text)]  # fmt: skip
+    kept_proposals = [p for p in proposals if p.table in REFERENCED or not overlaps(p, covered)]
+    referenced = {str(p.record.get(key)) for p in kept_proposals for key in ("subject", "recipient", "measure")}
+    proposals = [p for p in kept_proposals if p.table not in REFERENCED or p.record["id"] in referenced]
     written: dict[str, int] = {}
     for table in tables:
         path = records_dir / f"{table}.yaml"
