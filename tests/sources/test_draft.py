@@ -124,3 +124,21 @@ def test_a_source_with_proposals_left_is_held_back_and_named(tmp_path: Path) -> 
     )
     assert [folder.name for folder in list_sources(tmp_path)] == ["done"]
     assert held_back_sources(tmp_path) == ["waiting: 2 proposals left to review in records/figures.yaml (2)"]
+
+
+def test_draft_prints_json_lines_for_a_text_file_and_writes_nothing(tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    import json
+
+    from flows.cli import main
+
+    (tmp_path / "article.txt").write_text(ARTICLE, encoding="utf-8")
+    assert (
+        main(["--project", str(PROJECT_DIR), "draft", "--text", str(tmp_path / "article.txt"), "--format", "json"]) == 0
+    )
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["figure"] for line in lines if line["table"] == "figures"] == ["412", "RMB 36 billion", "25",
+                                                                                "about 3,000 TB"]  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["article.txt"]
+    assert main(["--project", str(PROJECT_DIR), "draft", "--text", str(tmp_path / "article.txt")]) == 1
+    assert "use --format json" in capsys.readouterr().err
