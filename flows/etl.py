@@ -27,7 +27,7 @@ from flows.publish.switch import StagedOutputs, publish_lock, publish_outputs, r
 from flows.report.findings import accepted_path, load_accepted
 from flows.report.history import build_report, now, summarize_report
 from flows.runtime import current_run_id, track_flow_run
-from flows.sources.extract import extract_folders, held_back_sources, list_sources, merge_tables
+from flows.sources.extract import describe_held_back, extract_folders, held_back_sources, list_sources, merge_tables
 from flows.sources.records import InputError
 from flows.tasks import record_results
 
@@ -180,5 +180,6 @@ def held_back(paths: ProjectPaths) -> list[str]:
     """The sources left out for proposals to review, with their review pages written (build/review/)."""
     from flows.sources.review import write_review_pages
 
-    write_review_pages(paths.sources_dir, paths.build_dir / "review")
-    return held_back_sources(paths.sources_dir)
+    held = held_back_sources(paths.sources_dir)
+    write_review_pages([paths.sources_dir / slug for slug in held], paths.build_dir / "review")
+    return describe_held_back(held)

@@ -233,14 +233,18 @@ def list_sources(sources_dir: Path) -> list[Path]:
     return [folder for folder in folders if not pending_proposals(folder)]
 
 
-def held_back_sources(sources_dir: Path) -> list[str]:
-    """'slug: 12 proposals left to review in records/figures.yaml (9), ...' for every folder list_sources skips."""
+def held_back_sources(sources_dir: Path) -> dict[str, dict[str, int]]:
+    """{slug: {records file: proposals left}} for every folder list_sources leaves out."""
+    folders = sorted(p for p in sources_dir.iterdir() if p.is_dir()) if sources_dir.is_dir() else []
+    return {folder.name: pending for folder in folders if (pending := pending_proposals(folder))}
+
+
+def describe_held_back(held: dict[str, dict[str, int]]) -> list[str]:
+    """'slug: 12 proposals left to review in records/figures.yaml (9), ...' for the run summary."""
     lines = []
-    for folder in sorted(p for p in sources_dir.iterdir() if p.is_dir()) if sources_dir.is_dir() else []:
-        pending = pending_proposals(folder)
-        if pending:
-            files = ", ".join(f"{name} ({count})" for name, count in pending.items())
-            lines.append(f"{folder.name}: {sum(pending.values())} proposals left to review in {files}")
+    for slug, pending in held.items():
+        files = ", ".join(f"{name} ({count})" for name, count in pending.items())
+        lines.append(f"{slug}: {sum(pending.values())} proposals left to review in {files}")
     return lines
 
 

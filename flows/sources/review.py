@@ -131,13 +131,11 @@ def write_review_page(folder: Path, vocabulary: list[dict[str, Any]], review_dir
     return path
 
 
-def write_review_pages(sources_dir: Path, review_dir: Path) -> list[Path]:
-    """The review page of every source with proposals left to review (a run writes them: a reviewed source
-    needs none, and 10,000 pages would cost a corpus run seconds); a source whose records do not load is skipped."""
+def write_review_pages(folders: list[Path], review_dir: Path) -> list[Path]:
+    """The review pages of these sources (a run writes those held back: a reviewed source needs none, and
+    10,000 pages would cost a corpus run seconds); a source whose records do not load is skipped."""
     pages = []
-    for folder in sorted(p for p in sources_dir.iterdir() if (p / "origin.yaml").is_file()):
-        if not pending_proposals(folder):
-            continue
+    for folder in folders:
         try:
             pages.append(write_review_page(folder, [], review_dir))
         except InputError:

@@ -9,7 +9,7 @@ import yaml
 from flows.core.paths import PROJECT_DIR
 from flows.sources.classify import classify_numbers
 from flows.sources.draft import draft_text, proposal_lines
-from flows.sources.extract import held_back_sources, list_sources, pending_proposals
+from flows.sources.extract import describe_held_back, held_back_sources, list_sources, pending_proposals
 from flows.sources.proposals import vocabulary_of, write_proposals
 
 VOCABULARY = vocabulary_of(PROJECT_DIR / "datapackage" / "sources" / "measures.yaml")
@@ -123,7 +123,8 @@ def test_a_source_with_proposals_left_is_held_back_and_named(tmp_path: Path) -> 
         "- id: a\n  status: proposed\n- id: b\n  status: proposed\n", encoding="utf-8"
     )
     assert [folder.name for folder in list_sources(tmp_path)] == ["done"]
-    assert held_back_sources(tmp_path) == ["waiting: 2 proposals left to review in records/figures.yaml (2)"]
+    held = held_back_sources(tmp_path)
+    assert describe_held_back(held) == ["waiting: 2 proposals left to review in records/figures.yaml (2)"]
 
 
 def test_draft_prints_json_lines_for_a_text_file_and_writes_nothing(tmp_path: Path,
