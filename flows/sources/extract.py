@@ -117,6 +117,9 @@ def extract_source(source: Source, inputs: RunInputs) -> dict[str, list[Row]]:
         for record in load_records(path) if path.is_file() else []:
             if not check_keys(table, record, problems):
                 continue
+            if record.values.get("status") not in (None, "reviewed"):  # a proposal the line count missed
+                problems.append(record.problem("status", "must be 'reviewed' or absent: review the proposal first"))
+                continue
             before = len(problems)
             evidence = Evidence(record, source, problems)
             row = {**evidence_columns(record, evidence), "source_id": source.source_id, **build(record, evidence)}
@@ -264,7 +267,8 @@ def pending_proposals(folder: Path) -> dict[str, int]:
 
 
 def _is_proposed(line: str) -> bool:
-    return line.strip().removeprefix("- ").replace(" ", "") in ("status:proposed", "status:'proposed'")
+    code = line.split("#", 1)[0].strip().removeprefix("- ").replace(" ", "")
+    return code in ("status:proposed", "status:'proposed'", 'status:"proposed"')
 
 
 def merge_tables(parts: list[dict[str, list[Row]]]) -> dict[str, list[Row]]:

@@ -143,3 +143,18 @@ def test_draft_prints_json_lines_for_a_text_file_and_writes_nothing(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["article.txt"]
     assert main(["--project", str(PROJECT_DIR), "draft", "--text", str(tmp_path / "article.txt")]) == 1
     assert "use --format json" in capsys.readouterr().err
+
+
+def test_a_proposal_the_line_count_misses_still_stops_extraction(tmp_path: Path) -> None:
+    from flows.core.errors import InputError
+    from flows.core.paths import ProjectPaths
+    from flows.sources.extract import extract_tables
+    from tests.conftest import copy_project
+
+    paths = copy_project(tmp_path / "project")
+    figures = paths.sources_dir / "big-data-valley" / "records" / "figures.yaml"
+    text = figures.read_text(encoding="utf-8")
+    figures.write_text(text.replace('  figure: "1632"\n', '  figure: "1632"\n  status: {state: proposed}\n', 1))
+    assert not pending_proposals(figures.parent.parent)
+    with pytest.raises(InputError, match="must be 'reviewed' or absent"):
+        extract_tables(ProjectPaths(paths.root).sources_dir)
