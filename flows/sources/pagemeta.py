@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import escape
 from typing import Any
 
 import lxml.html
@@ -31,8 +32,9 @@ def page_date(html: str, url: str | None) -> tuple[str | None, str]:
     """The publication date by htmldate, and whether the URL, a meta tag or the text gave it. htmldate gets the
     HTML itself, never a URL to fetch."""
     if url:
-        from_url = find_date(f"<html><head><link rel='canonical' href='{url}'></head></html>", url=url,
-                             extensive_search=False, original_date=True)  # fmt: skip
+        # htmldate reads a date in the URL only alongside markup: an empty page, so only the URL can give it
+        from_url = find_date(f"<html><head><link rel='canonical' href='{escape(url, quote=True)}'></head></html>",
+                             url=url, extensive_search=False, original_date=True)  # fmt: skip
         if from_url:
             return from_url, "the URL"
     marked = find_date(html, extensive_search=False, original_date=True)
