@@ -404,6 +404,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def print_draft_scores() -> None:
     """`valley draft` on the seed article from its snapshot alone, scored against its hand-written records."""
+    from flows.sources.corpus import write_source
     from flows.sources.records import load_records
     from flows.sources.score import format_scores, long_article, score_source, time_draft
 
@@ -416,6 +417,13 @@ def print_draft_scores() -> None:
           "against its hand-written records")  # fmt: skip
     print("\n".join(format_scores(result)))
     print(f"  time to draft: {result['seconds']:.3f} s the seed; {seconds:.3f} s {len(long_text.split())} words")
+    with tempfile.TemporaryDirectory(prefix="valley-bench-draft-") as scratch:  # rules not written for it
+        generated = score_source(write_source(Path(scratch), 0), vocabulary)
+    unit, excluded = generated["scores"]["figures"]["value+unit"], generated["excluded"]
+    print(
+        f"  generated corpus source 0: figures value+unit precision {unit['precision']:.1f} recall "
+        f"{unit['recall']:.1f} F1 {unit['f1']:.1f}; excluded rightly {excluded['right']} of {excluded['total']}"
+    )
 
 
 @contextmanager
