@@ -4,4 +4,4 @@ The stage packages below run in pipeline order, and none imports Prefect (that s
 a stage imports only itself and the stages before it (tests/test_layout.py holds them to it).
 """
 
-STAGES = ("core", "sources", "package", "checks", "report", "publish", "operate")
+STAGES = ("core", "sources", "drafting", "package", "checks", "report", "publish", "operate")

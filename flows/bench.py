@@ -404,9 +404,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def print_draft_scores() -> None:
     """`valley draft` on the seed article from its snapshot alone, scored against its hand-written records."""
+    from flows.drafting.score import format_scores, long_article, score_source, time_draft
     from flows.sources.corpus import write_source
     from flows.sources.records import load_records
-    from flows.sources.score import format_scores, long_article, score_source, time_draft
 
     paths = ProjectPaths()
     folder, vocabulary = paths.sources_dir / "big-data-valley", paths.sources_dir / "measures.yaml"

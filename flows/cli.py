@@ -256,14 +256,14 @@ def command_run(arguments: argparse.Namespace) -> int:
 
 
 def command_add(arguments: argparse.Namespace) -> int:
-    from flows.sources.adding import add_and_draft
+    from flows.drafting.adding import add_and_draft
 
     print("\n".join(add_and_draft(ProjectPaths(arguments.project), arguments.source, arguments.slug)))
     return 0
 
 
 def command_draft(arguments: argparse.Namespace) -> int:
-    from flows.sources.adding import draft_command
+    from flows.drafting.adding import draft_command
 
     paths = ProjectPaths(arguments.project)
     print("\n".join(draft_command(paths, arguments.slug, arguments.text, arguments.format)))

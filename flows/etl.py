@@ -178,7 +178,7 @@ def run_pipeline(paths: ProjectPaths, started_at: dt.datetime, inputs: RunInputs
 
 def held_back(paths: ProjectPaths) -> list[str]:
     """The sources left out for proposals to review, with their review pages written (build/review/)."""
-    from flows.sources.review import write_review_pages
+    from flows.drafting.review import write_review_pages
 
     held = held_back_sources(paths.sources_dir)
     write_review_pages([paths.sources_dir / slug for slug in held], paths.build_dir / "review")

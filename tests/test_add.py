@@ -15,7 +15,7 @@ import yaml
 
 from flows.cli import main
 from flows.core.paths import ProjectPaths
-from flows.sources.snapshot import MAX_BYTES
+from flows.drafting.snapshot import MAX_BYTES
 
 VALLEY = Path(sys.executable).parent / "valley"
 # a page written for the tests; its text, title and metadata carry markup that must stay text

@@ -1,8 +1,8 @@
-"""The draft bench's scoring (flows/sources/score.py): matches per level, and reasons read from hand-written text."""
+"""The draft bench's scoring (flows/drafting/score.py): matches per level, and reasons read from hand-written text."""
 
 import pytest
 
-from flows.sources.score import Item, expected_reason, score_level
+from flows.drafting.score import Item, expected_reason, score_level
 
 GOLD = [Item(0, 4, "58", "count", 2018, "a"), Item(10, 25, "100000000000", "CNY", 2018, "b")]
 

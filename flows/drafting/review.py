@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from flows.sources.draft import PROPOSED
+from flows.drafting.draft import PROPOSED
 from flows.sources.evidence import COVERING_SPANS
 from flows.sources.extract import RECORDS_DIR, pending_proposals, read_source
 from flows.sources.numbers import FigureParseError, find_number_spans, format_decimal, parse_figure

@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from flows.core.errors import ValleyError
+from flows.drafting.subjects import slug_of
 from flows.sources.numbers import find_years
-from flows.sources.subjects import slug_of
 
 MAX_BYTES = 5_000_000  # a news page is well under a megabyte; more is a download gone wrong, or not a page
 FETCH_TIMEOUT_SECONDS = 20.0
@@ -83,7 +83,7 @@ def refuse_unreadable(page: Page) -> None:
 def page_text(page: Page) -> tuple[str, dict[str, Any]]:
     """The article text (paragraphs separated by blank lines) and its metadata, each with where it came from."""
     if page.html:
-        from flows.sources.pagemeta import html_text_and_metadata
+        from flows.drafting.pagemeta import html_text_and_metadata
 
         text, metadata = html_text_and_metadata(page.data.decode("utf-8", "replace"), page.url)
     else:

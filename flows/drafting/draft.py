@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from flows.sources.classify import EXCLUSION_REASONS, Reading, classify_numbers
+from flows.drafting.classify import EXCLUSION_REASONS, Reading, classify_numbers
+from flows.drafting.subjects import Subjects, slug_of
 from flows.sources.numbers import FigureParseError, find_years, format_decimal, parse_figure
 from flows.sources.periods import NONE, date_figure
-from flows.sources.subjects import Subjects, slug_of
 
 PROPOSED = "proposed"
 _STOP = {"the", "a", "an", "of", "in", "and", "to", "its", "their", "has", "have", "had", "was", "were", "is",

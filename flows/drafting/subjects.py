@@ -7,7 +7,7 @@ from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from flows.sources.draft import Proposal
+    from flows.drafting.draft import Proposal
 
 # a name: capitalised words, joined by "of", "&" or "and" ("Guiyang Big Data Exchange", "Bank of Guizhou")
 _NAME = re.compile(
@@ -100,7 +100,7 @@ class Subjects:
 
     def proposals(self, status: str) -> list[Proposal]:
         """An organizations row for every subject used, quoted where the text first names it."""
-        from flows.sources.draft import Proposal, sentence_span, unique_quote
+        from flows.drafting.draft import Proposal, sentence_span, unique_quote
 
         rows = []
         for subject, (start, end, name, _) in self.used.items():

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from flows.core.errors import ValleyError
 from flows.core.paths import ProjectPaths
-from flows.sources.proposals import draft_folder, draft_json_lines
-from flows.sources.snapshot import add_source
+from flows.drafting.proposals import draft_folder, draft_json_lines
+from flows.drafting.snapshot import add_source
 
 
 def add_and_draft(paths: ProjectPaths, location: str, slug: str | None) -> list[str]:

@@ -1,4 +1,4 @@
-"""Drafting (flows/sources/classify.py, draft.py, proposals.py): each rejection reason and each proposal kind,
+"""Drafting (flows/drafting/classify.py, draft.py, proposals.py): each rejection reason and each proposal kind,
 with inline texts written for the tests, and the rule that a reviewed record is never overwritten."""
 
 from pathlib import Path
@@ -7,10 +7,10 @@ import pytest
 import yaml
 
 from flows.core.paths import PROJECT_DIR
-from flows.sources.classify import classify_numbers
-from flows.sources.draft import draft_text, proposal_lines
+from flows.drafting.classify import classify_numbers
+from flows.drafting.draft import draft_text, proposal_lines
+from flows.drafting.proposals import vocabulary_of, write_proposals
 from flows.sources.extract import describe_held_back, held_back_sources, list_sources, pending_proposals
-from flows.sources.proposals import vocabulary_of, write_proposals
 
 VOCABULARY = vocabulary_of(PROJECT_DIR / "datapackage" / "sources" / "measures.yaml")
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from flows.sources.draft import PROPOSED, Proposal, draft_text, proposal_lines
+from flows.drafting.draft import PROPOSED, Proposal, draft_text, proposal_lines
 from flows.sources.evidence import COVERING_SPANS
 from flows.sources.extract import RECORDS_DIR, pending_proposals
 from flows.sources.records import Record, load_records
@@ -115,8 +115,8 @@ def vocabulary_of(vocabulary_path: Path) -> list[dict[str, Any]]:
 def draft_folder(folder: Path, vocabulary_path: Path, review_dir: Path) -> list[str]:
     """`valley draft SLUG`: propose records for a source's snapshot, write them beside the reviewed ones, and
     write its review page. Returns the lines to print."""
+    from flows.drafting.review import write_review_page
     from flows.sources.extract import read_source
-    from flows.sources.review import write_review_page
 
     source = read_source(folder)
     vocabulary = vocabulary_of(vocabulary_path)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flows.sources.draft import Proposal, draft_text
+from flows.drafting.draft import Proposal, draft_text
 from flows.sources.numbers import format_decimal, parse_figure, parse_year
 from flows.sources.records import load_records
 
@@ -29,7 +29,7 @@ class Item:
 
 
 def expected_reason(reason: str) -> str:
-    """The exclusion reason (flows/sources/classify.py) a hand-written excluded number's reason text means."""
+    """The exclusion reason (flows/drafting/classify.py) a hand-written excluded number's reason text means."""
     rules = (
         (r"reading time", "reading_time"),
         (r"one of", "one_of"),

@@ -1,4 +1,4 @@
-"""The review page (flows/sources/review.py) in headless Chromium: every number marked by its state, its record
+"""The review page (flows/drafting/review.py) in headless Chromium: every number marked by its state, its record
 on focus, the count left at the top, and a hostile page's markup shown as text."""
 
 import re
