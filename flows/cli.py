@@ -200,6 +200,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         if summary["changed_stages"]
         else "  rebuilt:   no input changed",
     ]
+    lines += source_lines(summary["sources"]) if "sources" in summary else []
     lines += [f"  repaired:  {problem}: republished" for problem in summary.get("repaired", [])]
     lines += [f"  held back: {line}" for line in summary.get("held_back", [])]
     lines += [f"  warning:   {message}" for message in summary["warnings"]]
@@ -210,6 +211,27 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines.append(f"  data docs: {summary['data_docs']}")
     lines.append(f"  warehouse: {summary['warehouse']}")
     return "\n".join(lines)
+
+
+NAMED_SOURCES = 3  # sources named for each reason; the rest are counted
+
+
+def source_lines(sources: dict[str, Any]) -> list[str]:
+    """What the run reused and what it extracted, and why: `sources:   10,001: 9,999 reused (kept rows), ...`."""
+    reasons: dict[str, list[str]] = {}
+    for source_id, reason in sources["rebuilt"].items():
+        reasons.setdefault(reason, []).append(source_id)
+
+    def named(ids: list[str]) -> str:
+        more = f" and {len(ids) - NAMED_SOURCES:,} more" if len(ids) > NAMED_SOURCES else ""
+        return ", ".join(ids[:NAMED_SOURCES]) + more
+
+    parts = [f"{sources['reused']:,} reused (kept rows)", f"{len(sources['rebuilt']):,} extracted"]
+    lines = [f"  sources:   {sources['total']:,}: " + ", ".join(parts)]
+    lines += [f"  extracted: {len(ids):,} {reason}: {named(ids)}" for reason, ids in reasons.items()]
+    if sources["gone"]:
+        lines.append(f"  gone:      {len(sources['gone']):,} no longer there: {named(sources['gone'])}")
+    return lines
 
 
 # what both flows import anyway (GX alone takes seconds): loaded while a temporary Prefect server starts

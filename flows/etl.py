@@ -19,19 +19,20 @@ from flows.checks.expect import write_suites
 from flows.checks.validate import ValidationReport, check_package, raise_if_blocking
 from flows.core.inputs import RunInputs, read_inputs
 from flows.core.paths import ProjectPaths
-from flows.package.keys import changed_stages, stage_keys
-from flows.package.stage import stage_package
+from flows.package.kept import Lines, SourcePlan, extract_and_keep, merge_lines, plan_sources, remove_gone
+from flows.package.keys import changed_stages, extraction_fingerprint, source_digests, stage_keys
+from flows.package.stage import stage_lines
+from flows.progress import Progress
 from flows.publish.published import published_problems
 from flows.publish.skip import record_unchanged, repairs_needed, skipped_summary, tidy_up
 from flows.publish.switch import StagedOutputs, publish_lock, publish_outputs, read_manifest, stage_warehouse
 from flows.report.findings import accepted_path, load_accepted
 from flows.report.history import build_report, now, summarize_report
 from flows.runtime import current_run_id, track_flow_run
-from flows.sources.extract import describe_held_back, extract_folders, held_back_sources, list_sources, merge_tables
+from flows.sources.extract import describe_held_back, held_back_sources, list_sources
 from flows.sources.records import InputError
 from flows.tasks import record_results
 
-Rows = dict[str, list[dict[str, Any]]]
 DEFAULT_LOCK_TIMEOUT_SECONDS = 600.0
 
 
@@ -51,15 +52,15 @@ EXTRACT_BATCH = 200
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=retry_on_io_error)
-def extract(folders: list[Path], inputs: RunInputs) -> Rows:
-    """Rows of every table from a batch of source folders' snapshots and evidence records."""
-    return extract_folders(folders, inputs)
+def extract(folders: list[Path], inputs: RunInputs, keys: dict[str, str], kept_dir: Path) -> dict[str, Lines]:
+    """Rows of a batch of source folders, formatted as the package writes them and kept under `kept_dir`."""
+    return extract_and_keep(folders, inputs, keys, kept_dir)
 
 
 @task(cache_policy=NO_CACHE, timeout_seconds=300)
-def package(tables: Rows, paths: ProjectPaths, staging: Path, inputs: RunInputs) -> StagedOutputs:
-    """CSVs, descriptor and suites written into the staging folder."""
-    descriptor = stage_package(tables, paths, staging, inputs)
+def package(tables: Lines, paths: ProjectPaths, staging: Path, inputs: RunInputs) -> StagedOutputs:
+    """CSVs, descriptor and suites written into the staging folder, from every source's rows (kept or new)."""
+    descriptor = stage_lines(tables, paths, staging, inputs)
     write_suites(inputs.schemas, paths.expectations_dir, staging / "expectations")
     return StagedOutputs(descriptor.parent, staging / "expectations", staging / "warehouse.duckdb")
 
@@ -86,19 +87,27 @@ def publish(
     return publish_outputs(staged, paths, record, staging)
 
 
-def extract_all(paths: ProjectPaths, inputs: RunInputs) -> Rows:
-    """Extraction mapped over batches of source folders (one at a time here, in parallel on a Dask runner)."""
-    folders = list_sources(paths.sources_dir)
+def extract_changed(paths: ProjectPaths, inputs: RunInputs, plan: SourcePlan, progress: Progress) -> Lines:
+    """Every source's rows in folder order: the kept ones as they are, the others extracted by tasks mapped over
+    batches of folders (one at a time here, in parallel on a Dask runner) and kept for the next run."""
+    folders = [folder for folder in plan.folders if folder.name in plan.rebuild]
     batches = [folders[start : start + EXTRACT_BATCH] for start in range(0, len(folders), EXTRACT_BATCH)]
-    futures = extract.map(batches, inputs=unmapped(inputs))
-    outcomes: list[Any] = [future.result(raise_on_failure=False) for future in futures]
+    keys = [{folder.name: plan.keys[folder.name] for folder in batch} for batch in batches]
+    # `inputs` not quoted here: Dask turns a quote (a namedtuple) into a plain tuple on its way to a worker
+    futures = extract.map(batches, inputs=unmapped(inputs), keys=keys, kept_dir=unmapped(paths.kept_dir))
+    outcomes: list[Any] = []
+    for batch, future in zip(batches, futures, strict=True):
+        outcomes.append(future.result(raise_on_failure=False))
+        progress.extracted(progress.done + len(batch), len(folders))
     problems = [problem for outcome in outcomes if isinstance(outcome, InputError) for problem in outcome.problems]
     if problems:
         raise InputError(problems)
     failed = next((outcome for outcome in outcomes if isinstance(outcome, BaseException)), None)
     if failed:
         raise failed
-    return merge_tables(outcomes)
+    built = {source_id: lines for outcome in outcomes for source_id, lines in outcome.items()}
+    remove_gone(paths.kept_dir, plan.keys)
+    return merge_lines(plan.kept.get(folder.name) or built[folder.name] for folder in plan.folders)
 
 
 # Tasks run one at a time in this process: threads share one interpreter lock, and concurrent extraction threads
@@ -118,12 +127,14 @@ def etl(
         started_at = now()
         notes = tidy_up(paths)
         inputs = read_inputs(paths)  # the schemas, descriptor and vocabulary, read once for the whole run
-        keys = stage_keys(paths, inputs=inputs)
+        digests = source_digests(paths)  # each source folder hashed once for the whole run
+        keys = stage_keys(paths, inputs=inputs, digests=digests)
         problems = published_problems(paths, keys)
         if not refresh and not problems:
             unchanged(paths, current_run_id(), started_at)
             return skipped_summary(paths, keys, notes)
-        return {**run_pipeline(paths, started_at, inputs), "notes": notes, "repaired": repairs_needed(problems)}
+        summary = run_pipeline(paths, started_at, inputs, digests, refresh)
+        return {**summary, "notes": notes, "repaired": repairs_needed(problems)}
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=1, retry_condition_fn=retry_on_io_error)
@@ -132,23 +143,37 @@ def unchanged(paths: ProjectPaths, run_id: str, started_at: dt.datetime) -> dict
     return record_unchanged(paths, run_id, started_at)
 
 
-def run_pipeline(paths: ProjectPaths, started_at: dt.datetime, inputs: RunInputs) -> dict[str, Any]:
+def plan_run(paths: ProjectPaths, inputs: RunInputs, digests: dict[str, str], refresh: bool) -> SourcePlan:
+    """Which sources are extracted and which kept rows are reused, in plain Python before any task is submitted."""
+    folders = list_sources(paths.sources_dir)
+    return plan_sources(paths, folders, digests, extraction_fingerprint(paths, inputs), inputs, refresh)
+
+
+def run_pipeline(
+    paths: ProjectPaths, started_at: dt.datetime, inputs: RunInputs, digests: dict[str, str], refresh: bool = False
+) -> dict[str, Any]:
     run_id = current_run_id()
     accepted = load_accepted(accepted_path(paths.root))  # a bad entry stops the run at once, at its line
     previous = read_manifest(paths).get("keys", {})
     paths.build_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=paths.build_dir))
+    progress = Progress()
     try:
-        tables = extract_all(paths, inputs)
+        plan = plan_run(paths, inputs, digests, refresh)
+        progress.stage(f"{len(plan.kept):,} of {len(plan.folders):,} sources reused, {len(plan.rebuild):,} to extract")
+        tables = extract_changed(paths, inputs, plan, progress)
         shared = cast(RunInputs, quote(inputs))  # the same for the schemas
-        staged = package(cast(Rows, quote(tables)), paths, staging, shared)  # quoted: Prefect need not walk every row
+        progress.stage("package (CSVs, descriptor, suites)")
+        staged = package(cast(Lines, quote(tables)), paths, staging, shared)  # quoted: Prefect need not walk every row
+        progress.stage("validate")
         report = validate(staged, paths, shared)
-        keys = stage_keys(paths, staged.expectations_dir, inputs)
+        keys = stage_keys(paths, staged.expectations_dir, inputs, digests)
         document = build_report(report, "etl", started_at, published=False, run_id=run_id, accepted=accepted)
         try:
             raise_if_blocking(report)
             record = {"run_id": run_id, "keys": keys, "published_at": now().isoformat(),
-                      "validation": summarize_report(document)}  # fmt: skip
+                      "validation": summarize_report(document), "sources": plan.manifest(paths)}  # fmt: skip
+            progress.stage("publish")
             changed = publish(staged, paths, record, staging, shared)
             document |= {"published": True, "build_run_id": run_id}
         finally:
@@ -161,6 +186,7 @@ def run_pipeline(paths: ProjectPaths, started_at: dt.datetime, inputs: RunInputs
         "skipped": False,
         "run_id": run_id,
         "tables": {name: len(rows) for name, rows in tables.items()},
+        "sources": plan.summary(),
         "checks": report.counts,
         "warnings": report.warnings,
         "finding_counts": document["finding_counts"],

@@ -47,6 +47,7 @@ def leftovers(paths: ProjectPaths) -> list[Path]:
         *paths.warehouse_dir.glob(".*.tmp*"),
         *paths.warehouse_dir.glob("*.wal"),
         *paths.snapshots_dir.glob("*"),
+        *paths.kept_dir.glob(".*.tmp"),
         *([paths.journal] if paths.journal.exists() else []),
     ]
 
@@ -120,6 +121,41 @@ def test_a_publish_killed_mid_switch_is_consistent_then_completed_and_its_flow_r
     repair = valley(published_copy, "run", PREFECT_API_URL=prefect_api_url)
     assert repair.returncode == 0 and f"completed the publish of run {run_id}" in repair.stdout, repair.stdout
     assert leftovers(published_copy) == [] and count_boards(published_copy) == boards + 1
+
+
+def test_a_run_killed_at_the_rename_of_its_journal_leaves_nothing_the_next_run_keeps(
+    published_copy: ProjectPaths, prefect_api_url: str
+) -> None:
+    boards = count_boards(published_copy)
+    change_an_input(published_copy)
+    hook = "crash:before:rename:.publish-journal.json"
+    killed = valley(published_copy, "run", PREFECT_API_URL=prefect_api_url, VALLEY_TEST_HOOK=hook)
+    assert killed.returncode == 137, killed.stderr
+    scratch = list(published_copy.warehouse_dir.glob("..publish-journal.json.*.tmp"))
+    assert len(scratch) == 1 and not published_copy.journal.exists()
+    assert count_boards(published_copy) == boards  # not committed: nothing published
+    run = valley(published_copy, "run", PREFECT_API_URL=prefect_api_url)
+    assert run.returncode == 0 and "removed 1 temporary file(s)" in run.stdout, run.stdout + run.stderr
+    assert leftovers(published_copy) == [] and count_boards(published_copy) == boards + 1
+
+
+def test_a_run_killed_while_keeping_rows_leaves_kept_rows_used_whole_or_rebuilt(
+    published_copy: ProjectPaths, prefect_api_url: str
+) -> None:
+    from tests.test_etl import add_second_source
+
+    boards = count_boards(published_copy)
+    add_second_source(published_copy)  # extracted first (folders in name order), kept whole before the kill
+    change_an_input(published_copy)  # big-data-valley: killed before its kept rows are renamed into place
+    hook = "crash:before:rename:big-data-valley.json"
+    killed = valley(published_copy, "run", PREFECT_API_URL=prefect_api_url, VALLEY_TEST_HOOK=hook)
+    assert killed.returncode == 137, killed.stderr
+    assert len(list(published_copy.kept_dir.glob(".big-data-valley.json.*.tmp"))) == 1
+    run = valley(published_copy, "run", PREFECT_API_URL=prefect_api_url)
+    assert run.returncode == 0, run.stderr
+    assert "sources:   2: 1 reused (kept rows), 1 extracted" in run.stdout, run.stdout
+    assert "extracted: 1 edited: big-data-valley" in run.stdout and leftovers(published_copy) == []
+    assert count_boards(published_copy) == boards + 1
 
 
 def test_a_validation_during_a_publish_waits_for_the_switch_and_sees_one_generation(

@@ -2,9 +2,11 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -176,7 +178,14 @@ def test_a_second_source_is_a_folder_and_extraction_maps_over_a_dask_cluster(
     ) as cluster:
         runner = DaskTaskRunner(address=cluster.scheduler_address)
         summary = etl.with_options(task_runner=runner)(root=str(project.root))
-    assert summary["tables"]["sources"] == 2
+        organizations = project.sources_dir / "acme-park" / "records" / "organizations.yaml"
+        text = organizations.read_text(encoding="utf-8")
+        organizations.write_text(text.replace("A park in Testville.", "A park in Testville, edited."), "utf-8")
+        again = etl.with_options(task_runner=runner)(root=str(project.root))  # only the edited source on the cluster
+    assert summary["tables"]["sources"] == 2 and set(summary["sources"]["rebuilt"].values()) == {"new"}
+    assert again["sources"] == {"total": 2, "reused": 1, "rebuilt": {"acme-park": "edited"}, "gone": []}
+    description = "SELECT description FROM organizations WHERE organization_id = 'acme-park'"
+    assert query_warehouse(project.warehouse, description)[1] == [("A park in Testville, edited.",)]
     sources = query_warehouse(project.warehouse, "SELECT source_id FROM sources ORDER BY source_id")[1]
     assert sources == [("acme-park",), ("big-data-valley",)]
     figure = query_warehouse(project.warehouse, "SELECT value, period FROM figures WHERE source_id = 'acme-park'")[1]
@@ -211,3 +220,49 @@ def test_one_valley_run_reads_each_table_schema_file_once(
     assert "valley run: published" in run.stdout
     schema_files = sorted(path.name for path in project.schemas_dir.glob("*.json"))
     assert json.loads(counts.read_text()) == dict.fromkeys(schema_files, 1)
+
+
+def published_state(paths: ProjectPaths) -> dict[str, Any]:
+    """Every published CSV and the descriptor as bytes, and every warehouse table's rows in key order."""
+    state: dict[str, Any] = {path.name: path.read_bytes() for path in [*paths.data_dir.glob("*.csv"), paths.descriptor]}
+    tables = [row[0] for row in query_warehouse(paths.warehouse, "SELECT table_name FROM duckdb_tables()")[1]]
+    for table in sorted(tables):
+        state[f"warehouse:{table}"] = query_warehouse(paths.warehouse, f"SELECT * FROM {table} ORDER BY ALL")[1]
+    return state
+
+
+def findings_of(summary: dict[str, Any]) -> list[tuple[Any, ...]]:
+    return sorted((row["fingerprint"], row["severity"], row["class"]) for row in summary["findings"])
+
+
+def assert_equals_a_full_rebuild(paths: ProjectPaths, incremental: dict[str, Any]) -> None:
+    before = published_state(paths)
+    full = etl(root=str(paths.root), refresh=True)
+    assert set(full["sources"]["rebuilt"].values()) == {"--refresh"}
+    assert published_state(paths) == before
+    assert findings_of(full) == findings_of(incremental) and full["checks"] == incremental["checks"]
+
+
+def test_a_run_extracts_only_what_changed_and_equals_a_full_rebuild(
+    project: ProjectPaths, prefect_api_url: str
+) -> None:
+    etl(root=str(project.root))
+    add_second_source(project)
+    added = etl(root=str(project.root))
+    assert added["sources"] == {"total": 2, "reused": 1, "rebuilt": {"acme-park": "new"}, "gone": []}
+    assert_equals_a_full_rebuild(project, added)
+
+    slogans = project.sources_dir / "big-data-valley" / "records" / "slogans.yaml"
+    slogans.write_text(slogans.read_text(encoding="utf-8").replace("medium: flier", "medium: board", 1), "utf-8")
+    kept_acme = project.kept_dir / "acme-park.json"
+    kept_acme.write_bytes(kept_acme.read_bytes()[:-20])  # damaged: rebuilt, never trusted
+    edited = etl(root=str(project.root))
+    assert edited["sources"]["rebuilt"] == {"acme-park": "kept rows damaged", "big-data-valley": "edited"}
+    assert_equals_a_full_rebuild(project, edited)
+
+    shutil.rmtree(project.sources_dir / "acme-park")
+    (project.kept_dir / "big-data-valley.json").unlink()
+    removed = etl(root=str(project.root))
+    assert removed["sources"]["rebuilt"] == {"big-data-valley": "kept rows missing"}
+    assert removed["sources"]["gone"] == ["acme-park"] and not kept_acme.exists()
+    assert_equals_a_full_rebuild(project, removed)

@@ -57,6 +57,11 @@ class ProjectPaths:
         return self.warehouse_dir / ".publish-journal.json"
 
     @property
+    def sources_manifest(self) -> Path:
+        """Beside the publish manifest: each published source's content key and where its kept rows are."""
+        return self.warehouse_dir / "sources.json"
+
+    @property
     def history(self) -> Path:
         """Validation history (runs, results), queried as `quality.*`."""
         return self.warehouse_dir / "quality.duckdb"
@@ -72,6 +77,11 @@ class ProjectPaths:
     @property
     def build_dir(self) -> Path:
         return self.root / "build"
+
+    @property
+    def kept_dir(self) -> Path:
+        """Each source's extracted rows, one file a source, reused while its content key holds."""
+        return self.build_dir / "kept"
 
     @property
     def snapshots_dir(self) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -71,13 +72,47 @@ def digest_named(files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+def source_digests(paths: ProjectPaths) -> dict[str, str]:
+    """Each source folder's files (digest_tree, paths relative to the root) by folder name, in name order; the
+    files beside the folders (the measure vocabulary) under "" ."""
+    if not paths.sources_dir.is_dir():
+        return {}
+    entries = sorted(os.scandir(paths.sources_dir), key=lambda entry: entry.name)
+    digests = {"": digest_files([Path(entry.path) for entry in entries if entry.is_file()], paths.root)}
+    digests |= {entry.name: digest_tree(Path(entry.path), paths.root) for entry in entries if entry.is_dir()}
+    return digests
+
+
+# what extraction's output depends on besides a source's own files (flows/package/kept.py keeps that output)
+EXTRACTING_CODE = ("flows/core", "flows/sources", "flows/package/stage.py", "flows/package/kept.py")
+EXTRACTING_PACKAGES = ("PyYAML", "text2num")
+
+
+def extraction_fingerprint(paths: ProjectPaths, inputs: RunInputs) -> str:
+    """The code that extracts and formats a source's rows, its libraries' versions, the schemas the rows are
+    checked against and the vocabulary: a source's rows change with any of them."""
+    from importlib.metadata import version
+
+    parts = [PROJECT_DIR / part for part in EXTRACTING_CODE]
+    files = [path for part in parts if part.is_dir() for path in part.glob("*.py")] + [p for p in parts if p.is_file()]
+    versions = [f"python {sys.version_info[0]}.{sys.version_info[1]}"]
+    versions += [f"{name} {version(name)}" for name in EXTRACTING_PACKAGES]
+    vocabulary = hashlib.sha256(inputs.vocabulary or b"").hexdigest()
+    return chain(digest_files(files, PROJECT_DIR), *versions, digest_schemas(inputs, paths), vocabulary)
+
+
 def stage_keys(
-    paths: ProjectPaths, staged_suites: Path | None = None, inputs: RunInputs | None = None
+    paths: ProjectPaths,
+    staged_suites: Path | None = None,
+    inputs: RunInputs | None = None,
+    digests: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Each stage's key covers its own inputs and every earlier stage's: sources and records, then
-    schemas and package metadata (from the run's `inputs`), then suites, then warehouse views and the code."""
+    """Each stage's key covers its own inputs and every earlier stage's: sources and records (each folder's
+    digest, `digests` when the run has them), then schemas and package metadata (from the run's `inputs`), then
+    suites, then warehouse views and the code."""
     inputs = inputs if inputs is not None else read_inputs(paths)
-    extract = digest_tree(paths.sources_dir, paths.root)
+    digests = digests if digests is not None else source_digests(paths)
+    extract = chain(*(f"{name}\0{digest}" for name, digest in digests.items()))
     package = chain(extract, digest_schemas(inputs, paths), descriptor_metadata(inputs))
     validate = chain(package, digest_named(suite_files(paths, staged_suites)))
     code = digest_files((PROJECT_DIR / "flows").rglob("*.py"), PROJECT_DIR)

@@ -35,22 +35,42 @@ def format_cell(value: Any) -> str:
     return str(value)
 
 
-def sort_key(schema: Schema) -> Any:
-    keys = schema["primaryKey"]
-    return lambda row: tuple((row[k] is not None, row[k]) for k in keys)
+class _Echo:
+    """A file for csv.writer that hands each written line back, so a row becomes its CSV line as a string."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def format_table(table: str, rows: list[Row], schema: Schema) -> list[tuple[list[Any], str]]:
+    """Each row as (its primary key values, its CSV line in the schema's column order), in the rows' order: the
+    form the package is written from, and the form kept rows are stored in (flows/package/kept.py)."""
+    columns = [field["name"] for field in schema["fields"]]
+    known, keys = set(columns), schema["primaryKey"]
+    writer = csv.writer(_Echo(), lineterminator="\n")
+    lines = []
+    for row in rows:
+        if not known.issuperset(row):
+            raise ValueError(f"{table}.csv: row has columns the schema lacks: {sorted(set(row) - known)}")
+        lines.append(([row[k] for k in keys], writer.writerow([_cell(row.get(column)) for column in columns])))
+    return lines
+
+
+def ordered_key(entry: tuple[list[Any], str]) -> Any:
+    return tuple((value is not None, value) for value in entry[0])
+
+
+def write_lines_csv(lines: list[tuple[list[Any], str]], schema: Schema, path: Path) -> None:
+    """Write formatted rows in primary-key order under the schema's header; same rows give the same bytes."""
+    header = csv.writer(_Echo(), lineterminator="\n").writerow([field["name"] for field in schema["fields"]])
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        handle.write(header)
+        handle.writelines(line for _, line in sorted(lines, key=ordered_key))
 
 
 def write_table_csv(rows: list[Row], schema: Schema, path: Path) -> None:
     """Write rows in primary-key order with the schema's column order; same rows give the same bytes."""
-    columns = [field["name"] for field in schema["fields"]]
-    known = set(columns)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        for row in sorted(rows, key=sort_key(schema)):
-            if not known.issuperset(row):
-                raise ValueError(f"{path.name}: row has columns the schema lacks: {sorted(set(row) - known)}")
-            writer.writerow([_cell(row.get(column)) for column in columns])
+    write_lines_csv(format_table(path.stem, rows, schema), schema, path)
 
 
 def _cell(value: Any) -> str:
@@ -107,6 +127,14 @@ def copy_package_inputs(package_dir: Path, target: Path) -> None:
 
 def stage_package(tables: dict[str, list[Row]], paths: ProjectPaths, staging: Path, inputs: RunInputs) -> Path:
     """Write the whole data package into `staging` (a fresh folder) and return its descriptor path."""
+    lines = {name: format_table(name, tables.get(name, []), schema) for name, schema in inputs.schemas.items()}
+    return stage_lines(lines, paths, staging, inputs)
+
+
+def stage_lines(
+    lines: dict[str, list[tuple[list[Any], str]]], paths: ProjectPaths, staging: Path, inputs: RunInputs
+) -> Path:
+    """stage_package from rows already formatted (format_table), for instance from kept rows."""
     schemas = inputs.schemas
     package_dir = staging / "datapackage"
     if package_dir.exists():
@@ -117,7 +145,7 @@ def stage_package(tables: dict[str, list[Row]], paths: ProjectPaths, staging: Pa
         (package_dir / "schemas" / f"{name}.json").write_bytes(data)
     (package_dir / "data").mkdir()
     for name, schema in schemas.items():
-        write_table_csv(tables.get(name, []), schema, package_dir / "data" / f"{name}.csv")
+        write_lines_csv(lines.get(name, []), schema, package_dir / "data" / f"{name}.csv")
     current = inputs.descriptor if inputs.descriptor is not None else read_descriptor(paths.descriptor)
     descriptor = build_descriptor(current, schemas, package_dir)
     descriptor_path = package_dir / "datapackage.json"

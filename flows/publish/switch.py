@@ -26,26 +26,11 @@ import duckdb
 from filelock import FileLock, Timeout
 
 from flows.core.errors import ValleyError
+from flows.core.hooks import HOOK_DIR_ENV, test_hook
 from flows.core.paths import ProjectPaths
 from flows.package.warehouse import build_warehouse
 
 Schema = dict[str, Any]
-# the bad-day tests' deterministic hooks: "crash:after:figures.csv" ends the process (as kill -9 would) right
-# after that rename, "pause:before:valley.duckdb" waits there until VALLEY_TEST_HOOK_DIR/resume exists
-HOOK_ENV, HOOK_DIR_ENV = "VALLEY_TEST_HOOK", "VALLEY_TEST_HOOK_DIR"
-
-
-def test_hook(when: str, name: str) -> None:
-    spec = os.environ.get(HOOK_ENV)
-    if not spec or spec.split(":", 1)[1] != f"{when}:{name}":
-        return
-    if spec.startswith("crash:"):
-        os._exit(137)
-    folder = Path(os.environ[HOOK_DIR_ENV])
-    (folder / "paused").write_text(str(os.getpid()), encoding="utf-8")
-    deadline = time.monotonic() + 300
-    while not (folder / "resume").exists() and time.monotonic() < deadline:
-        time.sleep(0.01)
 
 
 def signal_waiting(shared: bool) -> None:
@@ -172,6 +157,7 @@ def write_json_atomically(path: Path, document: dict[str, Any]) -> None:
         handle.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
+    test_hook("before", f"rename:{path.name}")
     os.replace(scratch, path)
 
 
@@ -183,11 +169,13 @@ def publish_outputs(staged: StagedOutputs, paths: ProjectPaths, record: dict[str
             return []
         moves = planned_moves(staged, paths)
         changed = [target for source, target in moves if not same_bytes(source, target)]
-        manifest = {**record, "files": manifest_files(moves, paths)}
+        sources = record.get("sources")  # its own manifest beside publish.json: one entry a source
+        manifest = {**{k: v for k, v in record.items() if k != "sources"}, "files": manifest_files(moves, paths)}
         journal = {
             "staging": str(staging),
             "moves": [[str(source), str(target)] for source, target in moves],
             "manifest": manifest,
+            **({"sources": sources} if sources is not None else {}),
         }
         paths.data_dir.mkdir(parents=True, exist_ok=True)
         paths.expectations_dir.mkdir(parents=True, exist_ok=True)
@@ -212,6 +200,8 @@ def apply_journal(paths: ProjectPaths) -> dict[str, Any]:
         if Path(source).exists():
             os.replace(source, target)
         test_hook("after", Path(target).name)
+    if "sources" in journal:  # before publish.json: a publish is complete once publish.json names its run
+        write_json_atomically(paths.sources_manifest, journal["sources"])
     write_json_atomically(paths.manifest, journal["manifest"])
     paths.journal.unlink()
     shutil.rmtree(journal["staging"], ignore_errors=True)
@@ -243,10 +233,14 @@ def recover_publish(paths: ProjectPaths) -> str | None:
 
 
 def remove_leftovers(paths: ProjectPaths) -> list[Path]:
-    """Temporary files and folders of dead runs: staging folders, half-built warehouses and their WAL files.
-    Call under the publish lock after `recover_publish`: then nothing of this kind belongs to a live run."""
+    """Temporary files and folders of dead runs: staging folders, half-built warehouses and their WAL files, the
+    scratch copies of the journal and manifests (`..publish-journal.json.<pid>.tmp`: the journal's own name
+    starts with a dot) and of kept rows. Call under the publish lock after `recover_publish`: then nothing of
+    this kind belongs to a live run."""
     leftovers = [*paths.build_dir.glob("staging-*"), *paths.warehouse_dir.glob(".valley.duckdb.*.tmp*")]
-    leftovers += [path for path in paths.warehouse_dir.glob(".*.tmp") if path.name.startswith(".publish")]
+    scratch = (".publish", "..publish", f".{paths.sources_manifest.name}.")
+    leftovers += [path for path in paths.warehouse_dir.glob(".*.tmp") if path.name.startswith(scratch)]
+    leftovers += paths.kept_dir.glob(".*.tmp")
     for path in leftovers:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -295,12 +296,19 @@ def extract_tables(sources_dir: Path) -> dict[str, list[Row]]:
 def extract_folders(folders: list[Path], inputs: RunInputs) -> dict[str, list[Row]]:
     """Rows of every table from these source folders, reporting every folder's problems at once: one task
     over a batch of folders costs an orchestrator one task, not one per folder (see README, Performance)."""
-    parts, problems = [], []
+    return merge_tables([tables for _, tables in extract_each(folders, inputs)])
+
+
+def extract_each(folders: list[Path], inputs: RunInputs) -> Iterator[tuple[Path, dict[str, list[Row]]]]:
+    """Each folder with its rows, in order; after the last, an InputError with every failing folder's problems
+    (the folders that passed were yielded first, so their rows can be kept)."""
+    problems = []
     for folder in folders:
         try:
-            parts.append(extract_folder(folder, inputs))
+            tables = extract_folder(folder, inputs)
         except InputError as error:
             problems.extend(error.problems)
+            continue
+        yield folder, tables
     if problems:
         raise InputError(problems)
-    return merge_tables(parts)

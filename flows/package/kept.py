@@ -1,0 +1,189 @@
+"""Each source's rows kept under build/kept/ as the package writes them, with the content key they were made from,
+so a run extracts only the sources that are new or changed (or whose kept rows are missing or damaged).
+
+A kept file is one line of JSON (format, source, content key, sha256 of the rest) and then the rows: each table's
+(primary key, CSV line) pairs from flows/package/stage.py format_table. It is used only when its format, source,
+key and checksum all hold; anything else is rebuilt, never trusted. It is written to a temporary file renamed
+into place, so a run killed at any instant leaves each kept file whole or absent (or, after a power cut without
+fsync, damaged: then its checksum fails and it is rebuilt).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flows.core.hooks import test_hook
+from flows.core.inputs import RunInputs
+from flows.core.paths import ProjectPaths
+from flows.package.keys import chain
+from flows.package.stage import format_table
+from flows.sources.extract import SHARED_TABLES, extract_each
+
+KEPT_FORMAT = "valley-kept-rows/1"
+Lines = dict[str, list[Any]]  # table -> [primary key values, CSV line] per row
+NEW, EDITED, CODE_CHANGED, REFRESH = "new", "edited", "extraction code or shared inputs changed", "--refresh"
+MISSING, DAMAGED, FOREIGN = "kept rows missing", "kept rows damaged", "kept rows written by other code"
+
+
+@dataclass
+class SourcePlan:
+    """What a run does with each source, decided before any task runs: reuse its kept rows or extract it."""
+
+    folders: list[Path]
+    keys: dict[str, str]  # source id -> content key (its files and the extraction fingerprint)
+    digests: dict[str, str]  # source id -> its files' digest
+    fingerprint: str
+    kept: dict[str, Lines] = field(default_factory=dict)  # reused rows by source id
+    rebuild: dict[str, str] = field(default_factory=dict)  # source id -> why it is extracted
+    gone: list[str] = field(default_factory=list)  # sources the last publish had and this run does not
+
+    def summary(self) -> dict[str, Any]:
+        return {"total": len(self.folders), "reused": len(self.kept), "rebuilt": self.rebuild, "gone": self.gone}
+
+    def manifest(self, paths: ProjectPaths) -> dict[str, Any]:
+        """The sources manifest a publish writes beside publish.json."""
+        sources = {
+            folder.name: {
+                "files": self.digests[folder.name],
+                "key": self.keys[folder.name],
+                "rows": kept_path(paths.kept_dir, folder.name).relative_to(paths.root).as_posix(),
+            }
+            for folder in self.folders
+        }
+        return {"format": KEPT_FORMAT, "fingerprint": self.fingerprint, "sources": sources}
+
+
+def kept_path(kept_dir: Path, source_id: str) -> Path:
+    return kept_dir / f"{source_id}.json"
+
+
+def write_kept(path: Path, source_id: str, key: str, lines: Lines) -> None:
+    """The kept file, whole or not at all: written beside its place and renamed over it."""
+    body = json.dumps(lines, ensure_ascii=False, separators=(",", ":")).encode()
+    header = {"format": KEPT_FORMAT, "source": source_id, "key": key, "sha256": hashlib.sha256(body).hexdigest()}
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    scratch.write_bytes(json.dumps(header).encode() + b"\n" + body)
+    test_hook("before", f"rename:{path.name}")
+    os.replace(scratch, path)
+
+
+def read_kept(path: Path, source_id: str, key: str, tables: Iterable[str]) -> tuple[Lines | None, str | None]:
+    """The kept rows when the file is whole and was made from `key`; else None and why it cannot be used."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, MISSING
+    except OSError:
+        return None, DAMAGED
+    head, _, body = data.partition(b"\n")
+    try:
+        header = json.loads(head)
+    except ValueError:
+        return None, DAMAGED
+    if not isinstance(header, dict) or header.get("format") != KEPT_FORMAT or header.get("source") != source_id:
+        return None, FOREIGN
+    if header.get("key") != key:
+        return None, FOREIGN
+    if hashlib.sha256(body).hexdigest() != header.get("sha256"):
+        return None, DAMAGED
+    try:
+        lines = json.loads(body)
+    except ValueError:
+        return None, DAMAGED
+    return (lines, None) if well_formed(lines, set(tables)) else (None, FOREIGN)
+
+
+def well_formed(lines: Any, tables: set[str]) -> bool:
+    """Rows shaped as format_table makes them, for tables the schemas know."""
+    if not isinstance(lines, dict) or not tables.issuperset(lines):
+        return False
+    return all(
+        isinstance(rows, list)
+        and all(isinstance(row, list) and len(row) == 2 and isinstance(row[1], str) for row in rows)
+        for rows in lines.values()
+    )
+
+
+def why_rebuilt(source_id: str, digest: str, fingerprint: str, previous: dict[str, Any], problem: str) -> str:
+    """The reason a source is extracted, against what the last publish recorded."""
+    recorded = previous.get("sources", {}).get(source_id)
+    if not isinstance(recorded, dict):
+        return NEW
+    if recorded.get("files") != digest:
+        return EDITED
+    if previous.get("fingerprint") != fingerprint:
+        return CODE_CHANGED
+    return problem
+
+
+def plan_sources(
+    paths: ProjectPaths,
+    folders: list[Path],
+    digests: dict[str, str],
+    fingerprint: str,
+    inputs: RunInputs,
+    refresh: bool = False,
+) -> SourcePlan:
+    """For each source folder: its content key, and its kept rows when they can be used (not on `refresh`)."""
+    previous = read_sources_manifest(paths)
+    keys = {folder.name: chain(digests[folder.name], fingerprint) for folder in folders}
+    plan = SourcePlan(folders, keys, {folder.name: digests[folder.name] for folder in folders}, fingerprint)
+    for folder in folders:
+        source_id = folder.name
+        if refresh:
+            plan.rebuild[source_id] = REFRESH
+            continue
+        lines, problem = read_kept(kept_path(paths.kept_dir, source_id), source_id, keys[source_id], inputs.schemas)
+        if lines is not None:
+            plan.kept[source_id] = lines
+        else:
+            plan.rebuild[source_id] = why_rebuilt(source_id, digests[source_id], fingerprint, previous, str(problem))
+    plan.gone = sorted(set(previous.get("sources", {})) - set(keys))
+    return plan
+
+
+def read_sources_manifest(paths: ProjectPaths) -> dict[str, Any]:
+    """What the last publish recorded of its sources; empty when there is none or it cannot be read."""
+    try:
+        manifest = json.loads(paths.sources_manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) and isinstance(manifest.get("sources"), dict) else {}
+
+
+def extract_and_keep(folders: list[Path], inputs: RunInputs, keys: dict[str, str], kept_dir: Path) -> dict[str, Lines]:
+    """Extract these folders, keep each one's rows as the package writes them, and return them by source id; a
+    folder with a problem keeps nothing, and every problem is raised together after the others were kept."""
+    kept_dir.mkdir(parents=True, exist_ok=True)
+    parts = {}
+    for folder, tables in extract_each(folders, inputs):
+        lines = {table: format_table(table, rows, inputs.schemas[table]) for table, rows in tables.items()}
+        write_kept(kept_path(kept_dir, folder.name), folder.name, keys[folder.name], lines)
+        parts[folder.name] = lines
+    return parts
+
+
+def remove_gone(kept_dir: Path, source_ids: Iterable[str]) -> list[Path]:
+    """Kept files of sources that are no longer there."""
+    wanted = {f"{source_id}.json" for source_id in source_ids}
+    gone = [path for path in kept_dir.glob("*.json") if path.name not in wanted] if kept_dir.is_dir() else []
+    for path in gone:
+        path.unlink(missing_ok=True)
+    return gone
+
+
+def merge_lines(parts: Iterable[Lines]) -> Lines:
+    """One table set from each source's rows in source order, a shared table (the vocabulary) taken once."""
+    tables: Lines = {}
+    for part in parts:
+        for table, rows in part.items():
+            if table in SHARED_TABLES and table in tables:
+                continue
+            tables.setdefault(table, []).extend(rows)
+    return tables
