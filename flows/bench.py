@@ -302,8 +302,37 @@ def measure_size(paths: ProjectPaths, size: int, arguments: argparse.Namespace) 
     commands = {"valley run --refresh": measure_process(valley(paths, "run", "--refresh"), env, arguments.timeout)}
     if commands["valley run --refresh"].status == "ok":
         commands["valley validate"] = measure_process(valley(paths, "validate"), env, arguments.timeout)
+        commands |= measure_incremental(paths, size, env, arguments.timeout)
     print_commands(commands, stages=True)
+    print_ratios(commands)
     return {"size": size, "stages": stages, "stages_process": process, "commands": commands}
+
+
+INCREMENTAL = ("valley run (nothing changed)", "valley run (one source added)", "valley run (one source edited)")
+
+
+def measure_incremental(paths: ProjectPaths, size: int, env: dict[str, str], timeout: float) -> dict[str, Measured]:
+    """After a full refresh, in the same run: `valley run` with nothing changed, with one synthetic source added,
+    then with one edited (source 0's records; written back afterwards, as the next size expects it)."""
+    from flows.sources.corpus import source_slug, write_source
+
+    measured = {INCREMENTAL[0]: measure_process(valley(paths, "run"), env, timeout)}
+    write_source(paths.sources_dir, size)  # the next size's corpus holds it anyway
+    measured[INCREMENTAL[1]] = measure_process(valley(paths, "run"), env, timeout)
+    organizations = paths.sources_dir / source_slug(0) / "records" / "organizations.yaml"
+    text = organizations.read_text(encoding="utf-8")
+    organizations.write_text(text.replace("An invented", "An edited, invented", 1), encoding="utf-8")
+    measured[INCREMENTAL[2]] = measure_process(valley(paths, "run"), env, timeout)
+    write_source(paths.sources_dir, 0)
+    return measured
+
+
+def print_ratios(commands: dict[str, Measured]) -> None:
+    """Each incremental run against the full refresh of the same size, measured in the same bench run."""
+    full = commands.get("valley run --refresh")
+    for label in INCREMENTAL[1:]:
+        if full is not None and label in commands and full.status == commands[label].status == "ok":
+            print(f"  {label} / valley run --refresh: {commands[label].seconds / full.seconds:.2f} (goal <= 0.15)")
 
 
 # --- output ---------------------------------------------------------------------------------------------------
@@ -358,13 +387,20 @@ def markdown_tables(sizes: list[dict[str, Any]], floor: Measured | None, command
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     cells = [f"{size['stages_process'].peak_mb:.0f} MB" for size in sizes]
     lines.append("| peak memory of the stages process | " + " | ".join(cells) + " |")
-    for label in ("valley run --refresh", "valley validate"):
+    for label in ("valley run --refresh", "valley validate", *INCREMENTAL):
         cells = []
         for size in sizes:
             run = size["commands"].get(label)
             cells.append("not run" if run is None else f"{seconds_text(run.seconds)}, {run.peak_mb:.0f} MB"
                          + ("" if run.status == "ok" else f" ({run.status})"))  # fmt: skip
         lines.append(f"| **`{label}`** (whole process) | " + " | ".join(cells) + " |")
+    for label in INCREMENTAL[1:]:
+        cells = []
+        for size in sizes:
+            run, full = size["commands"].get(label), size["commands"].get("valley run --refresh")
+            cells.append(f"{run.seconds / full.seconds:.2f}" if run and full and run.status == full.status == "ok"
+                         else "not run")  # fmt: skip
+        lines.append(f"| {label} / `valley run --refresh` | " + " | ".join(cells) + " |")
     if floor is not None and commands:
         lines += [
             "",
@@ -384,7 +420,8 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--sizes",
         default=",".join(map(str, DEFAULT_SIZES)),
-        help="synthetic source counts, comma-separated (default: %(default)s); empty for none",
+        help="synthetic source counts, comma-separated (default: %(default)s; 100000 is the large size, long: "
+        "not run by default); empty for none",
     )
     parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, help="seconds per process")
     parser.add_argument(
