@@ -1,6 +1,7 @@
 """Crash campaign (`make crash-campaign`, not part of `make test`): kill -9 `valley run` at random instants and
 race concurrent runs on a copy of the project, then ask `valley validate` after each; report how many states
-were consistent (validate exit 0 or 2, never 1) and whether the next run repaired the rest.
+were consistent (validate exit 0 or 2, never 1), whether every kept row file was whole (or absent) after each
+kill, whether the next run repaired the rest, and whether what it published equals a full `--refresh`.
 
     python -m tests.crash_campaign [--kills 30] [--concurrent 4] [--seed 1]
 """
@@ -8,6 +9,7 @@ were consistent (validate exit 0 or 2, never 1) and whether the next run repaire
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -48,6 +50,26 @@ def validate(root: Path, env: dict[str, str]) -> int:
     return run.returncode
 
 
+def torn_kept_files(root: Path) -> list[str]:
+    """Kept row files that are not whole: a run killed while keeping rows must leave each whole or absent."""
+    import hashlib
+
+    torn = []
+    for path in sorted((root / "build" / "kept").glob("*.json")):
+        head, _, body = path.read_bytes().partition(b"\n")
+        try:
+            whole = json.loads(head).get("sha256") == hashlib.sha256(body).hexdigest()
+        except ValueError:
+            whole = False
+        torn += [] if whole else [path.name]
+    return torn
+
+
+def published_bytes(root: Path) -> dict[str, bytes]:
+    package = root / "datapackage"
+    return {path.name: path.read_bytes() for path in [*(package / "data").glob("*.csv"), package / "datapackage.json"]}
+
+
 def kill_campaign(root: Path, env: dict[str, str], kills: int, rng: random.Random) -> tuple[int, int]:
     started = time.monotonic()
     subprocess.run(command(root, "run", "--refresh"), env=env, cwd=PROJECT_DIR, capture_output=True, check=True)
@@ -62,12 +84,19 @@ def kill_campaign(root: Path, env: dict[str, str], kills: int, rng: random.Rando
         time.sleep(instant)  # the campaign's random instant, not a synchronisation
         process.send_signal(signal.SIGKILL)
         process.wait()
-        code = validate(root, env)
-        consistent += code in (0, 2)
-        print(f"  kill {number:2d} at {instant:5.2f} s: validate exit {code}")
+        code, torn = validate(root, env), torn_kept_files(root)
+        consistent += code in (0, 2) and not torn
+        print(
+            f"  kill {number:2d} at {instant:5.2f} s: validate exit {code}"
+            + (f", torn kept rows {torn}" if torn else "")
+        )
     final = subprocess.run(command(root, "run"), env=env, cwd=PROJECT_DIR, capture_output=True, text=True)
     repaired = final.returncode == 0 and validate(root, env) in (0, 2)
-    return consistent, int(repaired)
+    incremental = published_bytes(root)  # from kept rows where the kills left them, extracted where not
+    subprocess.run(command(root, "run", "--refresh"), env=env, cwd=PROJECT_DIR, capture_output=True, check=True)
+    same = published_bytes(root) == incremental
+    print(f"  the run after the kills published what a full --refresh does: {'yes' if same else 'NO'}")
+    return consistent, int(repaired and same)
 
 
 def concurrent_campaign(root: Path, env: dict[str, str], runs: int) -> bool:
