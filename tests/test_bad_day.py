@@ -257,7 +257,8 @@ def test_the_history_names_runs_by_their_prefect_flow_run_id_and_findings_reach_
 
 @pytest.mark.parametrize(
     "name",
-    ["warehouse/publish.json", "warehouse/.publish-journal.json", "warehouse/.switch.lock", "warehouse/.publish.lock",
+    ["warehouse/publish.json", "warehouse/sources.json", "build/kept/x.json", "warehouse/..publish-journal.json.1.tmp",
+     "warehouse/.publish-journal.json", "warehouse/.switch.lock", "warehouse/.publish.lock",
      "warehouse/.quality.duckdb.abc.tmp", "warehouse/.quality.duckdb.abc.tmp.wal", "warehouse/valley.duckdb.wal",
      "build/staging-abc/warehouse.duckdb.wal", ".prefect/valley-runs/x.json"],
 )  # fmt: skip
