@@ -73,7 +73,8 @@ validate-package: $(STAMP)
 	$(BIN)/frictionless validate datapackage/datapackage.json
 
 # measurements, not tests: a synthetic corpus of 100, 1,000 and 10,000 sources, each stage and the whole commands
-# timed with peak memory (README, Performance); `make bench SIZES=100,1000` for a quicker run
+# timed with peak memory, and `valley run` with nothing changed, one source added and one edited against the full
+# refresh (README, Performance); `make bench SIZES=100,1000` for a quicker run, SIZES=100000 for the large size
 bench: $(STAMP)
 	$(BIN)/python -m flows.bench $(if $(SIZES),--sizes $(SIZES))
 
