@@ -6,8 +6,11 @@ import hashlib
 import json
 import os
 import sys
+import time
 from collections.abc import Iterable
 from pathlib import Path
+from stat import S_ISREG
+from typing import Any
 
 from flows.core.inputs import RunInputs, read_inputs
 from flows.core.paths import PROJECT_DIR, ProjectPaths
@@ -23,20 +26,41 @@ def digest_files(files: Iterable[Path], base: Path) -> str:
     return digest.hexdigest()
 
 
-def digest_tree(folder: Path, base: Path) -> str:
-    """digest_files(folder.rglob("*"), base) with os.walk and plain strings: the same digest (same files, same
-    order: by path parts, as Path sorts), without pathlib's cost per file on 10,000 source folders."""
+def tree_files(folder: Path, base: Path) -> list[tuple[tuple[str, ...], str, os.stat_result]]:
+    """Every file under `folder` (following directory links, as rglob does) by its path parts relative to `base`,
+    in the order Path sorts them, with its stat."""
     found = []
-    for directory, _, names in os.walk(folder, followlinks=True):  # rglob follows directory links too
+    for directory, _, names in os.walk(folder, followlinks=True):
         for name in names:
             full = os.path.join(directory, name)
-            if os.path.isfile(full):
-                found.append((tuple(os.path.relpath(full, base).split(os.sep)), full))
+            try:
+                stat = os.stat(full)
+            except OSError:
+                continue  # a dangling link: rglob's is_file() skips it too
+            if S_ISREG(stat.st_mode):
+                found.append((tuple(os.path.relpath(full, base).split(os.sep)), full, stat))
+    return sorted(found, key=lambda entry: entry[0])
+
+
+def digest_found(found: list[tuple[tuple[str, ...], str, os.stat_result]]) -> str:
     digest = hashlib.sha256()
-    for parts, full in sorted(found):
+    for parts, full, _ in found:
         with open(full, "rb") as handle:
             digest.update("/".join(parts).encode() + b"\0" + hashlib.sha256(handle.read()).digest())
     return digest.hexdigest()
+
+
+def digest_tree(folder: Path, base: Path) -> str:
+    """digest_files(folder.rglob("*"), base) with os.walk and plain strings: the same digest (same files, same
+    order: by path parts, as Path sorts), without pathlib's cost per file on 10,000 source folders."""
+    return digest_found(tree_files(folder, base))
+
+
+def stat_signature(found: list[tuple[tuple[str, ...], str, os.stat_result]]) -> str:
+    """What a folder's files look like to the file system: names, sizes, times, inodes. Any write changes the
+    change time (which no tool can set back), so an unchanged signature means unchanged bytes, as git's index."""
+    lines = (f"{'/'.join(p)}\0{s.st_size}\0{s.st_mtime_ns}\0{s.st_ctime_ns}\0{s.st_ino}" for p, _, s in found)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def chain(*parts: str) -> str:
@@ -72,15 +96,53 @@ def digest_named(files: Iterable[Path]) -> str:
     return digest.hexdigest()
 
 
+RACY_SECONDS = 2.0  # a folder changed this recently is not cached: a later write could keep its times (git's rule)
+
+
 def source_digests(paths: ProjectPaths) -> dict[str, str]:
     """Each source folder's files (digest_tree, paths relative to the root) by folder name, in name order; the
-    files beside the folders (the measure vocabulary) under "" ."""
+    files beside the folders (the measure vocabulary) under "". A folder whose files' stat signature is the one
+    cached in build/source-digests.json is not read again (10,000 folders: 100,000 files not hashed)."""
     if not paths.sources_dir.is_dir():
         return {}
     entries = sorted(os.scandir(paths.sources_dir), key=lambda entry: entry.name)
     digests = {"": digest_files([Path(entry.path) for entry in entries if entry.is_file()], paths.root)}
-    digests |= {entry.name: digest_tree(Path(entry.path), paths.root) for entry in entries if entry.is_dir()}
+    cached, fresh, recent = read_digest_cache(paths), {}, time.time() - RACY_SECONDS
+    for entry in (entry for entry in entries if entry.is_dir()):
+        found = tree_files(Path(entry.path), paths.root)
+        signature = stat_signature(found)
+        hit = cached.get(entry.name)
+        digest = hit[1] if isinstance(hit, list) and hit[:1] == [signature] else digest_found(found)
+        digests[entry.name] = digest
+        if all(max(stat.st_mtime, stat.st_ctime) < recent for _, _, stat in found):
+            fresh[entry.name] = [signature, digest]
+    if fresh != cached:
+        write_digest_cache(paths, fresh)
     return digests
+
+
+def digest_cache(paths: ProjectPaths) -> Path:
+    return paths.build_dir / "source-digests.json"
+
+
+def read_digest_cache(paths: ProjectPaths) -> dict[str, Any]:
+    try:
+        cached = json.loads(digest_cache(paths).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return cached if isinstance(cached, dict) else {}
+
+
+def write_digest_cache(paths: ProjectPaths, cache: dict[str, Any]) -> None:
+    """Written whole or not at all (a scratch file renamed); a lost or damaged cache only costs the hashing."""
+    target = digest_cache(paths)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        scratch.write_text(json.dumps(cache, separators=(",", ":")), encoding="utf-8")
+        os.replace(scratch, target)
+    except OSError:
+        pass  # a read-only checkout still runs, hashing every folder
 
 
 # what extraction's output depends on besides a source's own files (flows/package/kept.py keeps that output)
