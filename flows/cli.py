@@ -505,6 +505,8 @@ EXAMPLES: dict[str, list[str]] = {
     "accept": ['valley accept 5e1f0d3a9b7c41c2 --reason "the schedule is paused" --expires 2027-01-06'],
     "publish": ["valley publish", "valley publish --to s3://bucket/valley --release 0.1.0"],
     "serve": ["valley serve", 'valley serve --etl-cron "0 6 * * *" --for-seconds 3600'],
+    "add": ["valley add saved-page.html", "valley add https://example.org/news/story.html --slug story"],
+    "draft": ["valley draft story", "valley draft --text article.txt --format json    # print, write nothing"],
 }
 
 
