@@ -73,7 +73,7 @@ def test_constraints_refuse_bad_rows(warehouse: Path, tmp_path: Path) -> None:
     with pytest.raises(duckdb.ConstraintException):
         connection.execute("UPDATE figures SET subject_id = 'nobody' WHERE figure_id = 'diandingding-investment'")
     with pytest.raises(duckdb.ConstraintException):
-        connection.execute("UPDATE figures SET unit = 'USD' WHERE figure_id = 'diandingding-investment'")
+        connection.execute("UPDATE figures SET unit = 'furlong' WHERE figure_id = 'diandingding-investment'")
     connection.close()
 
 
