@@ -19,7 +19,7 @@ from flows.checks.expect import write_suites
 from flows.checks.validate import ValidationReport, check_package, raise_if_blocking
 from flows.core.inputs import RunInputs, read_inputs
 from flows.core.paths import ProjectPaths
-from flows.package.kept import Lines, SourcePlan, extract_and_keep, merge_lines, plan_sources, remove_gone
+from flows.package.kept import Lines, SourcePlan, extract_and_keep, plan_sources, remove_gone
 from flows.package.keys import changed_stages, extraction_fingerprint, source_digests, stage_keys
 from flows.package.stage import stage_lines
 from flows.progress import Progress
@@ -29,7 +29,7 @@ from flows.publish.switch import StagedOutputs, publish_lock, publish_outputs, r
 from flows.report.findings import accepted_path, load_accepted
 from flows.report.history import build_report, now, summarize_report
 from flows.runtime import current_run_id, track_flow_run
-from flows.sources.extract import describe_held_back, held_back_sources, list_sources
+from flows.sources.extract import describe_held_back, held_back_sources, list_sources, merge_tables
 from flows.sources.records import InputError
 from flows.tasks import record_results
 
@@ -107,7 +107,7 @@ def extract_changed(paths: ProjectPaths, inputs: RunInputs, plan: SourcePlan, pr
         raise failed
     built = {source_id: lines for outcome in outcomes for source_id, lines in outcome.items()}
     remove_gone(paths.kept_dir, plan.keys)
-    return merge_lines(plan.kept.get(folder.name) or built[folder.name] for folder in plan.folders)
+    return merge_tables(plan.kept.get(folder.name) or built[folder.name] for folder in plan.folders)
 
 
 # Tasks run one at a time in this process: threads share one interpreter lock, and concurrent extraction threads

@@ -23,7 +23,7 @@ from flows.core.inputs import RunInputs
 from flows.core.paths import ProjectPaths
 from flows.package.keys import chain
 from flows.package.stage import format_table
-from flows.sources.extract import SHARED_TABLES, extract_each
+from flows.sources.extract import extract_each
 
 KEPT_FORMAT = "valley-kept-rows/1"
 Lines = dict[str, list[Any]]  # table -> [primary key values, CSV line] per row
@@ -176,14 +176,3 @@ def remove_gone(kept_dir: Path, source_ids: Iterable[str]) -> list[Path]:
     for path in gone:
         path.unlink(missing_ok=True)
     return gone
-
-
-def merge_lines(parts: Iterable[Lines]) -> Lines:
-    """One table set from each source's rows in source order, a shared table (the vocabulary) taken once."""
-    tables: Lines = {}
-    for part in parts:
-        for table, rows in part.items():
-            if table in SHARED_TABLES and table in tables:
-                continue
-            tables.setdefault(table, []).extend(rows)
-    return tables

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flows.core.inputs import MEASURES_FILE, RunInputs, read_inputs
 from flows.core.paths import ProjectPaths
@@ -39,6 +39,7 @@ from flows.sources.records import (
 from flows.sources.recordschema import check_references, check_row
 
 Row = dict[str, Any]
+T = TypeVar("T")
 ORIGIN_FILE = "origin.yaml"
 RECORDS_DIR = "records"
 CORROBORATIONS_FILE = "corroborations.yaml"
@@ -272,9 +273,10 @@ def _is_proposed(line: str) -> bool:
     return code in ("status:proposed", "status:'proposed'", 'status:"proposed"')
 
 
-def merge_tables(parts: list[dict[str, list[Row]]]) -> dict[str, list[Row]]:
-    """One table set from each source's rows, tables in the order they first appear."""
-    tables: dict[str, list[Row]] = {}
+def merge_tables(parts: Iterable[dict[str, list[T]]]) -> dict[str, list[T]]:
+    """One table set from each source's rows (dicts, or kept CSV lines), tables in the order they first appear,
+    a shared table (the vocabulary) taken once."""
+    tables: dict[str, list[T]] = {}
     for part in parts:
         for table, rows in part.items():
             if table in SHARED_TABLES and table in tables:

@@ -13,7 +13,7 @@ from flows.core.inputs import read_inputs
 from flows.core.paths import ProjectPaths
 from flows.package import kept
 from flows.package.keys import extraction_fingerprint, source_digests
-from flows.sources.extract import list_sources
+from flows.sources.extract import list_sources, merge_tables
 
 
 def keep_every_source(paths: ProjectPaths) -> kept.SourcePlan:
@@ -121,7 +121,7 @@ def test_packaging_from_kept_rows_writes_the_same_bytes_as_from_extracted_rows(
     keep_every_source(project)
     inputs = read_inputs(project)
     plan = replan(project)
-    from_kept = stage_lines(kept.merge_lines(plan.kept.values()), project, tmp_path / "kept", inputs).parent
+    from_kept = stage_lines(merge_tables(plan.kept.values()), project, tmp_path / "kept", inputs).parent
     direct = stage_package(extract_tables(project.sources_dir), project, tmp_path / "direct", inputs).parent
     for path in sorted((direct / "data").glob("*.csv")):
         assert (from_kept / "data" / path.name).read_bytes() == path.read_bytes(), path.name
