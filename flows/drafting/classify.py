@@ -37,7 +37,12 @@ _UNIT_AFTER = re.compile(
 )
 _ABBREVIATION_AFTER = re.compile(r"^\s*(?:mln|mn|bln|bn|tn|trln)\b", re.I)
 _DURATION_AFTER = re.compile(r"^[\s-]+(?:years?|months?|weeks?|days?|decades?|hours?)\b(?!\s+(?:old|ago))", re.I)
-_CHANGE_BEFORE = re.compile(r"(?:an?\s+)?(?:[\w-]+\s+)?(?:increase|growth|rise|decrease|decline|drop)\s+of\s+$", re.I)
+_CHANGE_BEFORE = re.compile(
+    r"(?:(?:an?\s+)?(?:[\w-]+\s+)?(?:increase|growth|rise|decrease|decline|drop)\s+of"
+    r"|(?<![\w-])(?:up|down|rose|grew|increased|jumped|climbed|rising|growing|fell|decreased|declined|dropped|falling)"
+    r"(?:\s+by)?)\s+$",
+    re.I,
+)
 _YEAR = re.compile(r"(?:19|20)\d\d")
 
 

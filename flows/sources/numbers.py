@@ -76,6 +76,10 @@ ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth
             "ninth": 9, "tenth": 10, "top": 1}  # fmt: skip
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 CHANGE_SIGNS = {"increase": 1, "growth": 1, "rise": 1, "decrease": -1, "decline": -1, "drop": -1}
+# news also writes a change as a verb or an adverb before its figure: "up 15 percent", "grew by 8 percent"
+CHANGE_VERB_SIGNS = {"up": 1, "rose": 1, "grew": 1, "increased": 1, "jumped": 1, "climbed": 1, "rising": 1,
+                     "growing": 1, "down": -1, "fell": -1, "decreased": -1, "declined": -1, "dropped": -1,
+                     "falling": -1}  # fmt: skip
 
 _QUALIFIER = "|".join(sorted((re.escape(q) for q in QUALIFIERS), key=len, reverse=True))
 _UNIT = "|".join(sorted((re.escape(u) for u in UNITS), key=len, reverse=True))
@@ -93,6 +97,7 @@ _CHANGE = re.compile(
     rf"(?P<direction>{'|'.join(CHANGE_SIGNS)})\s+of\s+(?P<figure>.+)$",
     re.IGNORECASE,
 )
+_CHANGE_VERB = re.compile(rf"^(?P<direction>{'|'.join(CHANGE_VERB_SIGNS)})\s+(?:by\s+)?(?P<figure>.+)$", re.IGNORECASE)
 _DEADLINE = re.compile(r"by\s+(?:year\s+)?(?P<year>1[89]\d\d|20\d\d)", re.IGNORECASE)
 _YEAR = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?!\d)")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
@@ -201,13 +206,14 @@ def within(value: float, low: Any, high: Any) -> bool:
 
 def parse_change_quantity(text: str) -> Quantity:
     """'a year-on-year increase of 22.4 percent' -> 22.4 percent with its interval; decreases are negative."""
-    match = _CHANGE.search(text.strip())
+    match = _CHANGE.search(text.strip()) or _CHANGE_VERB.match(text.strip())
     if not match:
-        raise FigureParseError(f"change {text!r} does not parse: expected '<increase|decrease> of <number> percent'")
+        expected = "'<increase|decrease> of <number> percent' or 'up <number> percent'"
+        raise FigureParseError(f"change {text!r} does not parse: expected {expected}")
     quantity = parse_figure(match["figure"])
     if quantity.unit != "percent":
         raise FigureParseError(f"change {text!r} is not in percent")
-    sign = CHANGE_SIGNS[match["direction"].lower()]
+    sign = {**CHANGE_SIGNS, **CHANGE_VERB_SIGNS}[match["direction"].lower()]
     value = quantity.value * sign
     low, high = bounds(value, quantity.step, quantity.qualifier)
     return Quantity(value, "percent", quantity.qualifier, quantity.step, low, high)

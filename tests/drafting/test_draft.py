@@ -158,3 +158,10 @@ def test_a_proposal_the_line_count_misses_still_stops_extraction(tmp_path: Path)
     assert not pending_proposals(figures.parent.parent)
     with pytest.raises(InputError, match="must be 'reviewed' or absent"):
         extract_tables(ProjectPaths(paths.root).sources_dir)
+
+
+def test_a_change_written_as_up_n_percent_is_the_figures_change_not_a_figure() -> None:
+    text = "In 2023, the big data revenue of Nokvar reached RMB 12 billion, up 15 percent year on year.\n"
+    proposals = draft_text(text, VOCABULARY)
+    figures = [proposal.record for proposal in proposals if proposal.table == "figures"]
+    assert [(record["figure"], record.get("change")) for record in figures] == [("RMB 12 billion", "up 15 percent")]

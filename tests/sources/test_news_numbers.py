@@ -91,3 +91,14 @@ def test_resolve_relative_date_counts_back_from_the_article(text: str, date: str
 def test_a_date_relative_to_nothing_stays_unknown() -> None:
     with pytest.raises(FigureParseError, match="not relative"):
         resolve_relative_date("next spring", dt.date(2019, 5, 30))
+
+
+@pytest.mark.parametrize(("text", "value", "low", "high"), [("up 15 percent", "15", "14.5", "15.5"),
+                         ("grew by 8.5 percent", "8.5", "8.45", "8.55"), ("down 3 percent", "-3", "-3.5", "-2.5")])  # fmt: skip
+def test_a_change_written_as_up_or_down_parses_with_its_interval(text: str, value: str, low: str, high: str) -> None:
+    from flows.sources.numbers import parse_change_quantity
+
+    change = parse_change_quantity(text)
+    assert (format_decimal(change.value), format_decimal(change.low), format_decimal(change.high)) == (value, low, high)
+    with pytest.raises(FigureParseError):
+        parse_change_quantity("up 15 billion")
