@@ -16,7 +16,8 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from prefect.utilities.annotations import quote, unmapped
 
 from flows.checks.expect import write_suites
-from flows.checks.validate import ValidationReport, check_package, raise_if_blocking
+from flows.checks.frictionless import rows_checker
+from flows.checks.validate import SourceRows, ValidationReport, check_package, raise_if_blocking
 from flows.core.inputs import RunInputs, read_inputs
 from flows.core.paths import ProjectPaths
 from flows.package.kept import Lines, SourcePlan, extract_and_keep, plan_sources, remove_gone
@@ -66,14 +67,17 @@ def package(tables: Lines, paths: ProjectPaths, staging: Path, inputs: RunInputs
 
 
 @task(cache_policy=NO_CACHE, timeout_seconds=900)
-def validate(staged: StagedOutputs, paths: ProjectPaths, inputs: RunInputs) -> ValidationReport:
-    """frictionless, the table suites (staged) and the audit suites on the staged package; GX's Data Docs go
-    beside the staging folder (publishing removes the folder before record_results takes the docs)."""
+def validate(staged: StagedOutputs, paths: ProjectPaths, inputs: RunInputs, sources: SourceRows) -> ValidationReport:
+    """frictionless, the table suites (staged) and the audit suites on the staged package, redoing only what changed
+    sources decide (`sources`); GX's Data Docs go beside the staging folder (publishing removes the folder before
+    record_results takes the docs)."""
     schemas = inputs.schemas
     staging = staged.package_dir.parent
     site = staging.with_name(f"{staging.name}-data-docs")
     shutil.rmtree(site, ignore_errors=True)  # a retried task starts afresh
-    return check_package(staged.package_dir, schemas, staged.expectations_dir, paths.expectations_dir, site=site)
+    return check_package(
+        staged.package_dir, schemas, staged.expectations_dir, paths.expectations_dir, site=site, sources=sources
+    )
 
 
 @task(
@@ -87,8 +91,8 @@ def publish(
     return publish_outputs(staged, paths, record, staging)
 
 
-def extract_changed(paths: ProjectPaths, inputs: RunInputs, plan: SourcePlan, progress: Progress) -> Lines:
-    """Every source's rows in folder order: the kept ones as they are, the others extracted by tasks mapped over
+def extract_changed(paths: ProjectPaths, inputs: RunInputs, plan: SourcePlan, progress: Progress) -> dict[str, Lines]:
+    """Each source's rows in folder order: the kept ones as they are, the others extracted by tasks mapped over
     batches of folders (one at a time here, in parallel on a Dask runner) and kept for the next run."""
     folders = [folder for folder in plan.folders if folder.name in plan.rebuild]
     batches = [folders[start : start + EXTRACT_BATCH] for start in range(0, len(folders), EXTRACT_BATCH)]
@@ -107,7 +111,7 @@ def extract_changed(paths: ProjectPaths, inputs: RunInputs, plan: SourcePlan, pr
         raise failed
     built = {source_id: lines for outcome in outcomes for source_id, lines in outcome.items()}
     remove_gone(paths.kept_dir, plan.keys)
-    return merge_tables(plan.kept.get(folder.name) or built[folder.name] for folder in plan.folders)
+    return {folder.name: plan.kept.get(folder.name) or built[folder.name] for folder in plan.folders}
 
 
 # Tasks run one at a time in this process: threads share one interpreter lock, and concurrent extraction threads
@@ -143,9 +147,11 @@ def unchanged(paths: ProjectPaths, run_id: str, started_at: dt.datetime) -> dict
     return record_unchanged(paths, run_id, started_at)
 
 
-def plan_run(paths: ProjectPaths, inputs: RunInputs, digests: dict[str, str], refresh: bool) -> SourcePlan:
+def plan_run(
+    paths: ProjectPaths, inputs: RunInputs, digests: dict[str, str], refresh: bool, held: dict[str, dict[str, int]]
+) -> SourcePlan:
     """Which sources are extracted and which kept rows are reused, in plain Python before any task is submitted."""
-    folders = list_sources(paths.sources_dir)
+    folders = list_sources(paths.sources_dir, held)
     return plan_sources(paths, folders, digests, extraction_fingerprint(paths, inputs), inputs, refresh)
 
 
@@ -159,20 +165,24 @@ def run_pipeline(
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=paths.build_dir))
     progress = Progress()
     try:
-        plan = plan_run(paths, inputs, digests, refresh)
+        held = held_back_sources(paths.sources_dir)  # read once: the plan leaves them out, the summary names them
+        plan = plan_run(paths, inputs, digests, refresh, held)
         progress.stage(f"{len(plan.kept):,} of {len(plan.folders):,} sources reused, {len(plan.rebuild):,} to extract")
-        tables = extract_changed(paths, inputs, plan, progress)
+        by_source = extract_changed(paths, inputs, plan, progress)
+        tables = merge_tables(by_source.values())
         shared = cast(RunInputs, quote(inputs))  # the same for the schemas
         progress.stage("package (CSVs, descriptor, suites)")
         staged = package(cast(Lines, quote(tables)), paths, staging, shared)  # quoted: Prefect need not walk every row
         progress.stage("validate")
-        report = validate(staged, paths, shared)
+        checker = rows_checker()
+        sources = SourceRows(by_source, plan.keys, paths.kept_facts_dir, set(plan.kept), plan.unchecked(checker))
+        report = validate(staged, paths, shared, cast(SourceRows, quote(sources)))
         keys = stage_keys(paths, staged.expectations_dir, inputs, digests)
         document = build_report(report, "etl", started_at, published=False, run_id=run_id, accepted=accepted)
         try:
             raise_if_blocking(report)
             record = {"run_id": run_id, "keys": keys, "published_at": now().isoformat(),
-                      "validation": summarize_report(document), "sources": plan.manifest(paths)}  # fmt: skip
+                      "validation": summarize_report(document), "sources": plan.manifest(paths, checker)}  # fmt: skip
             progress.stage("publish")
             changed = publish(staged, paths, record, staging, shared)
             document |= {"published": True, "build_run_id": run_id}
@@ -186,7 +196,7 @@ def run_pipeline(
         "skipped": False,
         "run_id": run_id,
         "tables": {name: len(rows) for name, rows in tables.items()},
-        "sources": plan.summary(),
+        "sources": {**plan.summary(), "validated": report.work},
         "checks": report.counts,
         "warnings": report.warnings,
         "finding_counts": document["finding_counts"],
@@ -198,14 +208,13 @@ def run_pipeline(
         "report": document["report_path"],
         "data_docs": document["data_docs"],
         "changed": [str(path.relative_to(paths.root)) for path in changed],
-        "held_back": held_back(paths),
+        "held_back": held_back(paths, held),
     }
 
 
-def held_back(paths: ProjectPaths) -> list[str]:
+def held_back(paths: ProjectPaths, held: dict[str, dict[str, int]]) -> list[str]:
     """The sources left out for proposals to review, with their review pages written (build/review/)."""
     from flows.drafting.review import write_review_pages
 
-    held = held_back_sources(paths.sources_dir)
     write_review_pages([paths.sources_dir / slug for slug in held], paths.build_dir / "review")
     return describe_held_back(held)

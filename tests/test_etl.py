@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from flows.core.paths import DEFAULT_PATHS, ProjectPaths
+from flows.checks.validate import ValidationFailed
 from flows.etl import etl
 from flows.package.warehouse import query_warehouse
 from flows.sources.records import InputError
@@ -142,11 +143,11 @@ def test_two_concurrent_runs_leave_valid_published_outputs(project: ProjectPaths
 SECOND_SOURCE = "Acme Park in Testville had 12 companies in 2018.\n"
 
 
-def add_second_source(paths: ProjectPaths) -> None:
+def add_second_source(paths: ProjectPaths, more_text: str = "") -> None:
     folder = paths.sources_dir / "acme-park"
     (folder / "records").mkdir(parents=True)
-    (folder / "article.txt").write_text(SECOND_SOURCE, encoding="utf-8")
-    data = SECOND_SOURCE.encode()
+    (folder / "article.txt").write_text(SECOND_SOURCE + more_text, encoding="utf-8")
+    data = (SECOND_SOURCE + more_text).encode()
     (folder / "origin.yaml").write_text(
         f"title: Acme Park\nsnapshot: article.txt\nlanguage: en\ntime_frame_start: 2018\ntime_frame_end: 2018\n"
         f"captured_date: 2026-11-28\nsha256: {hashlib.sha256(data).hexdigest()}\nbytes: {len(data)}\n",
@@ -266,3 +267,24 @@ def test_a_run_extracts_only_what_changed_and_equals_a_full_rebuild(
     assert removed["sources"]["rebuilt"] == {"big-data-valley": "kept rows missing"}
     assert removed["sources"]["gone"] == ["acme-park"] and not kept_acme.exists()
     assert_equals_a_full_rebuild(project, removed)
+
+
+def failed_run_findings(paths: ProjectPaths, refresh: bool = False) -> list[tuple[Any, ...]]:
+    with pytest.raises(ValidationFailed, match="accounted for by no record"):
+        etl(root=str(paths.root), refresh=refresh)
+    report = json.loads((paths.build_dir / "reports" / "latest.json").read_text(encoding="utf-8"))
+    return sorted((row["fingerprint"], row["severity"], row["key"]) for row in report["findings"])
+
+
+def test_a_reused_sources_facts_give_the_findings_a_full_validation_gives(
+    project: ProjectPaths, prefect_api_url: str
+) -> None:
+    add_second_source(project, "Its 3 halls are new.\n")  # a number no record accounts for: coverage fails
+    first = failed_run_findings(project)
+    assert ("critical", "acme-park/53") in {(severity, key) for _, severity, key in first}
+    facts = project.kept_facts_dir / "acme-park.json"
+    made_at = facts.stat().st_mtime_ns
+    assert failed_run_findings(project) == first  # the rows and facts kept by the failed run, reused
+    assert facts.stat().st_mtime_ns == made_at
+    assert failed_run_findings(project, refresh=True) == first
+    assert facts.stat().st_mtime_ns != made_at

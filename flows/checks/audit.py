@@ -7,8 +7,10 @@ key columns table, key, field (which row and field of which table a check is abo
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from flows.sources.numbers import (
@@ -176,6 +178,61 @@ def build_facts(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]
         "text_numbers": text_numbers(texts),
         "change_intervals": change_intervals(tables),
     }
+
+
+# --- one source's facts, made from its kept rows (flows/package/kept.py) and kept beside them (flows/checks/facts.py)
+FACT_TABLES = ("evidence", "text_numbers", "change_intervals")
+NUMERIC = {"integer": int, "year": int, "number": float}  # as read_frames types a column; any other stays text
+
+
+def typed_rows(lines: Iterable[Any], schema: dict[str, Any]) -> list[Row]:
+    """A table's CSV lines (format_table's (key, line) pairs) as read_frames reads them from the package's CSV: in
+    primary-key order, an empty cell None, integers and numbers as such, everything else text."""
+    from flows.package.stage import ordered_key
+
+    columns = [field["name"] for field in schema["fields"]]
+    convert = [NUMERIC.get(field["type"], str) for field in schema["fields"]]
+    ordered = (line for _, line in sorted(lines, key=ordered_key))
+    return [
+        {name: (make(cell) if cell != "" else None) for name, make, cell in zip(columns, convert, cells, strict=True)}
+        for cells in csv.reader(ordered)
+    ]
+
+
+def source_facts(source_id: str, lines: Mapping[str, Any], text: str, schemas: dict[str, Any]) -> dict[str, str]:
+    """build_facts for one source, from its rows as the package writes them and its snapshot's text: each fact
+    table as CSV text (fact_line), in the order build_facts gives for this source alone."""
+    audited = {name: typed_rows(lines[name], schema) for name, schema in schemas.items() if _audited(name, schema)}
+    keys = {table: schema["primaryKey"] for table, schema in schemas.items()}
+    facts = build_facts(audited, {source_id: text}, keys)
+    return {name: "".join(fact_line(row.values()) for row in facts[name]) for name in FACT_TABLES}
+
+
+def _audited(table: str, schema: dict[str, Any]) -> bool:
+    """Tables a fact is made from: those with quotes, the mentions, the changes."""
+    quoted = any(field["name"] == "evidence_quote" for field in schema["fields"])
+    return quoted or table in ("number_mentions", "figures", "corroborations")
+
+
+def fact_line(values: Iterable[Any]) -> str:
+    """A fact row as a CSV line DuckDB reads back as built: NULL unquoted and empty, text always quoted."""
+    cells = []
+    for value in values:
+        if value is None:
+            cells.append("")
+        elif isinstance(value, bool):
+            cells.append("true" if value else "false")
+        elif isinstance(value, int):
+            cells.append(str(value))
+        elif isinstance(value, float | Decimal):
+            cells.append(repr(float(value)))
+        else:
+            cells.append('"' + str(value).replace('"', '""') + '"')
+    return ",".join(cells) + "\n"
+
+
+class FactsText(list[str]):
+    """A fact table as CSV text (fact_line), one piece a source: loaded by DuckDB's own reader, not row by row."""
 
 
 class FrameRows:

@@ -1,4 +1,5 @@
-"""Consistency findings as DuckDB views, weighing precision and period basis: figures stated twice, year-on-year
+"""Consistency findings as DuckDB tables made by queries (views in effect; tables, so that the several rules on one
+are not each a join over the whole corpus), weighing precision and period basis: figures stated twice, year-on-year
 changes, and independent sources. Each row says its basis, and its `finding` decides its severity (the suites in
 expectations/ say which): a disagreement no reading explains is a warning only when every period involved is
 stated; one that rounding explains, or that rests on an inferred period, is info.
@@ -36,7 +37,7 @@ MACROS = [
 ]
 
 FIGURE_PAIRS = """
-CREATE OR REPLACE VIEW figure_pairs AS
+CREATE OR REPLACE TABLE figure_pairs AS
 WITH restatements AS (
     SELECT restatement.figure_id AS key, 'same_as' AS field, main.figure_id AS other_key,
         restatement.value = main.value AS value_matches,
@@ -82,7 +83,7 @@ FROM pairs
 """
 
 YEAR_ON_YEAR = """
-CREATE OR REPLACE VIEW year_on_year AS
+CREATE OR REPLACE TABLE year_on_year AS
 WITH mains AS (
     SELECT * FROM figures WHERE same_as IS NULL AND period IS NOT NULL
 ),
@@ -144,7 +145,7 @@ FROM judged
 """
 
 CORROBORATION = """
-CREATE OR REPLACE VIEW corroboration AS
+CREATE OR REPLACE TABLE corroboration AS
 WITH claims AS (
     SELECT corroboration.*, article.title AS article_title, coalesce(article.site, 'publisher unknown') AS site,
         coalesce(corroboration.figure_id, corroboration.target_id) AS claim_key,
@@ -196,7 +197,7 @@ FROM source_agreement
 # unique across the package), so two articles on Guiyang hold two rows of one city. One row per figure of a later
 # source (by source_id) and finding, naming every earlier source's figure it was judged against.
 SOURCE_AGREEMENT = """
-CREATE OR REPLACE VIEW source_agreement AS
+CREATE OR REPLACE TABLE source_agreement AS
 WITH statements AS (
     SELECT figure.*, subject_key(organization.kind, organization.name) AS subject_key,
         format('''{}'' ({})', source.title, coalesce(source.site, 'publisher unknown')) AS source_name,

@@ -254,20 +254,19 @@ def validate_tables(
     outcomes: dict[str, Any] | None = None,
     site: Path | None = None,
     published_facts: Mapping[str, Iterable[dict[str, Any]]] | None = None,
+    facts: Mapping[str, Iterable[Any]] | None = None,
 ) -> list[CheckResult]:
     """Every table's suite (generated baseline + editor) and every rule suite, validated by GX on one scratch DuckDB
     database holding the tables, the facts and the consistency views, with Data Docs built into `site` (None: none);
-    the frames only locate a failing row. `published_facts` (integrity, freshness) adds those facts and their suites."""
+    the frames only locate a failing row. `published_facts` (integrity, freshness) adds those facts and their suites;
+    `facts` are the facts already made (by source, flows/checks/validate.py gather_facts) instead of from the texts."""
     keys = {table: schema["primaryKey"] for table, schema in schemas.items()}
     published_facts = published_facts or {}
     suites = load_sql_suites(schemas, table_suites, audit_suites, [*RULE_SUITES, *published_facts])
     with tempfile.TemporaryDirectory(prefix="valley-suites-") as scratch:
         # the facts stream into the database as they are made: only the rules read them
-        facts = {
-            **build_facts({table: rows_of(frame) for table, frame in frames.items()}, texts, keys),
-            **published_facts,
-        }
-        database = build_rule_database(frames, facts, schemas, Path(scratch) / "suites.duckdb")
+        made = facts if facts is not None else build_facts({t: rows_of(f) for t, f in frames.items()}, texts, keys)
+        database = build_rule_database(frames, {**made, **published_facts}, schemas, Path(scratch) / "suites.duckdb")
         validated = validate_sql_suites(database, suites, outcomes, site)
     results = []
     for name, outcome in validated:

@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 
+from flows.checks.audit import FactsText
 from flows.checks.consistency import MACROS, VIEWS
 from flows.checks.gx_duckdb import (
     fetch_all_unexpected_rows,
@@ -65,6 +66,19 @@ def _insert(connection: Any, name: str, columns: dict[str, str], frame: Any) -> 
         connection.unregister("incoming")
 
 
+def _insert_text(connection: Any, name: str, columns: dict[str, str], text: FactsText, scratch: Path) -> None:
+    """Insert fact rows written as CSV text (flows/checks/audit.py fact_line) through DuckDB's CSV reader."""
+    with scratch.open("w", encoding="utf-8", newline="") as handle:
+        handle.writelines(text)
+    typed = "{" + ", ".join(f"'{column}': '{kind}'" for column, kind in columns.items()) + "}"
+    connection.execute(
+        f"INSERT INTO {quote_identifier(name)} SELECT * FROM read_csv(?, columns = {typed}, header = false, "
+        "auto_detect = false, delim = ',', quote = '\"', escape = '\"', allow_quoted_nulls = false)",
+        [str(scratch)],
+    )
+    scratch.unlink()
+
+
 def frames_in_chunks(rows: Iterable[dict[str, Any]], columns: list[str]) -> Iterator[Any]:
     """Rows as frames of at most FACT_CHUNK rows each, so that millions of them are never all held as dicts."""
     import pandas as pd
@@ -87,6 +101,9 @@ def build_rule_database(
             _insert(connection, table, types, frames[table])
         for name, rows in facts.items():
             _create(connection, name, FACT_TYPES[name])
+            if isinstance(rows, FactsText):
+                _insert_text(connection, name, FACT_TYPES[name], rows, path.with_name(f"{name}.csv"))
+                continue
             for chunk in frames_in_chunks(rows, list(FACT_TYPES[name])):
                 _insert(connection, name, FACT_TYPES[name], chunk)
         for statement in MACROS + VIEWS:

@@ -84,6 +84,11 @@ class ProjectPaths:
         return self.build_dir / "kept"
 
     @property
+    def kept_facts_dir(self) -> Path:
+        """Each source's validation facts beside its kept rows (flows/checks/validate.py), reused while they hold."""
+        return self.kept_dir / "facts"
+
+    @property
     def snapshots_dir(self) -> Path:
         """Hard-linked copies of one published generation, taken by readers under the switch lock."""
         return self.build_dir / "snapshots"

@@ -142,10 +142,14 @@ def planned_moves(staged: StagedOutputs, paths: ProjectPaths) -> list[tuple[Path
     return moves
 
 
-def manifest_files(moves: list[tuple[Path, Path]], paths: ProjectPaths) -> dict[str, str]:
-    """The published outputs a later run verifies before it skips: package files and the warehouse."""
+def manifest_files(
+    moves: list[tuple[Path, Path]], paths: ProjectPaths, digests: dict[Path, str] | None = None
+) -> dict[str, str]:
+    """The published outputs a later run verifies before it skips: package files and the warehouse (each staged
+    file's sha256 from `digests` when the caller has it)."""
+    digests = digests or {}
     return {
-        target.relative_to(paths.root).as_posix(): file_sha256(source)
+        target.relative_to(paths.root).as_posix(): digests.get(source) or file_sha256(source)
         for source, target in moves
         if target.parent != paths.expectations_dir
     }
@@ -168,9 +172,11 @@ def publish_outputs(staged: StagedOutputs, paths: ProjectPaths, record: dict[str
         if read_manifest(paths).get("run_id") == record["run_id"] and not paths.journal.exists():
             return []
         moves = planned_moves(staged, paths)
-        changed = [target for source, target in moves if not same_bytes(source, target)]
+        digests = {source: file_sha256(source) for source, _ in moves}  # each staged file read once
+        changed = [target for source, target in moves if not same_bytes(source, target, digests[source])]
         sources = record.get("sources")  # its own manifest beside publish.json: one entry a source
-        manifest = {**{k: v for k, v in record.items() if k != "sources"}, "files": manifest_files(moves, paths)}
+        files = manifest_files(moves, paths, digests)
+        manifest = {**{k: v for k, v in record.items() if k != "sources"}, "files": files}
         journal = {
             "staging": str(staging),
             "moves": [[str(source), str(target)] for source, target in moves],
@@ -184,11 +190,11 @@ def publish_outputs(staged: StagedOutputs, paths: ProjectPaths, record: dict[str
     return changed
 
 
-def same_bytes(source: Path, target: Path) -> bool:
+def same_bytes(source: Path, target: Path, source_sha256: str | None = None) -> bool:
     return (
         target.is_file()
         and source.stat().st_size == target.stat().st_size
-        and file_sha256(source) == file_sha256(target)
+        and (source_sha256 or file_sha256(source)) == file_sha256(target)
     )
 
 
@@ -240,7 +246,7 @@ def remove_leftovers(paths: ProjectPaths) -> list[Path]:
     leftovers = [*paths.build_dir.glob("staging-*"), *paths.warehouse_dir.glob(".valley.duckdb.*.tmp*")]
     scratch = (".publish", "..publish", f".{paths.sources_manifest.name}.")
     leftovers += [path for path in paths.warehouse_dir.glob(".*.tmp") if path.name.startswith(scratch)]
-    leftovers += paths.kept_dir.glob(".*.tmp")
+    leftovers += [*paths.kept_dir.glob(".*.tmp"), *paths.kept_facts_dir.glob(".*.tmp")]
     for path in leftovers:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)

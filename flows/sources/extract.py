@@ -229,13 +229,15 @@ def mention_rows(source: Source, accounted: dict[tuple[int, int], tuple[str, str
     return rows
 
 
-def list_sources(sources_dir: Path) -> list[Path]:
+def list_sources(sources_dir: Path, held: dict[str, dict[str, int]] | None = None) -> list[Path]:
     """Every source folder whose records are all reviewed: adding an article is adding a folder, and a folder
-    with proposals left to review (`valley draft`) waits, named by held_back_sources."""
+    with proposals left to review (`valley draft`) waits, named by held_back_sources (`held`, when the caller
+    has it already: each records file is read to know)."""
     folders = sorted(p for p in sources_dir.iterdir() if p.is_dir()) if sources_dir.is_dir() else []
     if not folders:
         raise InputError([Problem(sources_dir, None, None, "no source folders")])
-    return [folder for folder in folders if not pending_proposals(folder)]
+    held = held if held is not None else held_back_sources(sources_dir)
+    return [folder for folder in folders if folder.name not in held]
 
 
 def held_back_sources(sources_dir: Path) -> dict[str, dict[str, int]]:
