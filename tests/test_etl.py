@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from flows.core.paths import DEFAULT_PATHS, ProjectPaths
 from flows.checks.validate import ValidationFailed
+from flows.core.paths import DEFAULT_PATHS, ProjectPaths
 from flows.etl import etl
 from flows.package.warehouse import query_warehouse
 from flows.sources.records import InputError
