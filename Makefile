@@ -75,8 +75,9 @@ validate-package: $(STAMP)
 # measurements, not tests: a synthetic corpus of 100, 1,000 and 10,000 sources, each stage and the whole commands
 # timed with peak memory, and `valley run` with nothing changed, one source added and one edited against the full
 # refresh (README, Performance); `make bench SIZES=100,1000` for a quicker run, SIZES=100000 for the large size
+# (with BENCH_FLAGS=--no-stages: the whole commands only)
 bench: $(STAMP)
-	$(BIN)/python -m flows.bench $(if $(SIZES),--sizes $(SIZES))
+	$(BIN)/python -m flows.bench $(if $(SIZES),--sizes $(SIZES)) $(BENCH_FLAGS)
 
 # kill -9 `valley run` at 30 random instants and race 4 runs, `valley validate` after each (minutes; not in `make test`)
 crash-campaign: $(STAMP)

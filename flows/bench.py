@@ -294,8 +294,11 @@ def measure_size(paths: ProjectPaths, size: int, arguments: argparse.Namespace) 
             shutil.rmtree(folder)
     grow_corpus(paths.sources_dir, size)
     print(f"\n## {size:,} synthetic sources (+ the article), corpus written in {time.perf_counter() - start:.1f} s")
-    stages, process = measure_stages(paths, arguments.pairs_limit, arguments.timeout)
-    print_stages(stages, process)
+    if arguments.no_stages:  # the large size: the whole commands alone (the stages would take as long again)
+        stages, process = [], Measured(0.0, 0.0, "not run")
+    else:
+        stages, process = measure_stages(paths, arguments.pairs_limit, arguments.timeout)
+        print_stages(stages, process)
     if arguments.stages_only:
         return {"size": size, "stages": stages, "stages_process": process, "commands": {}}
     env = bench_env(paths)
@@ -393,7 +396,7 @@ def markdown_tables(sizes: list[dict[str, Any]], floor: Measured | None, command
             cells.append("not reached" if stage is None else "skipped" if stage["seconds"] is None
                          else f"{seconds_text(stage['seconds'])} (cpu {seconds_text(stage['cpu'])})")  # fmt: skip
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    cells = [f"{size['stages_process'].peak_mb:.0f} MB" for size in sizes]
+    cells = [f"{size['stages_process'].peak_mb:.0f} MB" if size["stages"] else "not run" for size in sizes]
     lines.append("| peak memory of the stages process | " + " | ".join(cells) + " |")
     for label in ("valley run --refresh", "valley validate", *INCREMENTAL):
         cells = []
@@ -441,6 +444,7 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, default=2, help="runs of each article command; the fastest counts")
     parser.add_argument("--no-commands", action="store_true", help="skip the article's whole commands and F")
     parser.add_argument("--stages-only", action="store_true", help="only the stages: no whole command at all")
+    parser.add_argument("--no-stages", action="store_true", help="only the whole commands at each size (for 100000)")
     parser.add_argument("--keep", type=Path, help="build the corpus here and keep it (default: a temporary folder)")
     parser.add_argument("--stages", type=Path, metavar="ROOT", help=argparse.SUPPRESS)
     parser.add_argument("--draft", action="store_true", help="only the draft scores of the seed (a second)")

@@ -262,9 +262,6 @@ def command_run(arguments: argparse.Namespace) -> int:
 
         skipped = skip_if_unchanged(ProjectPaths(arguments.project), uuid.uuid4().hex)
         if skipped:
-            from flows.sources.extract import describe_held_back, held_back_sources
-
-            skipped["held_back"] = describe_held_back(held_back_sources(ProjectPaths(arguments.project).sources_dir))
             print(format_summary(skipped))
             return 0
     from flows.runtime import prefect_api

@@ -21,7 +21,7 @@ from flows.checks.validate import SourceRows, ValidationReport, check_package, r
 from flows.core.inputs import RunInputs, read_inputs
 from flows.core.paths import ProjectPaths
 from flows.package.kept import Lines, SourcePlan, extract_and_keep, plan_sources, remove_gone
-from flows.package.keys import changed_stages, extraction_fingerprint, source_digests, stage_keys
+from flows.package.keys import changed_stages, extraction_fingerprint, stage_keys, survey_sources
 from flows.package.stage import stage_lines
 from flows.progress import Progress
 from flows.publish.published import published_problems
@@ -30,7 +30,7 @@ from flows.publish.switch import StagedOutputs, publish_lock, publish_outputs, r
 from flows.report.findings import accepted_path, load_accepted
 from flows.report.history import build_report, now, summarize_report
 from flows.runtime import current_run_id, track_flow_run
-from flows.sources.extract import describe_held_back, held_back_sources, list_sources, merge_tables
+from flows.sources.extract import describe_held_back, list_sources, merge_tables
 from flows.sources.records import InputError
 from flows.tasks import record_results
 
@@ -84,10 +84,16 @@ def validate(staged: StagedOutputs, paths: ProjectPaths, inputs: RunInputs, sour
     cache_policy=NO_CACHE, timeout_seconds=300, retries=2, retry_delay_seconds=1, retry_condition_fn=retry_on_io_error
 )
 def publish(
-    staged: StagedOutputs, paths: ProjectPaths, record: dict[str, Any], staging: Path, inputs: RunInputs
+    staged: StagedOutputs,
+    paths: ProjectPaths,
+    record: dict[str, Any],
+    staging: Path,
+    inputs: RunInputs,
+    counts: dict[str, int],
 ) -> list[Path]:
-    """Build the warehouse in the staging folder, then switch the published state to it through the journal."""
-    stage_warehouse(inputs.schemas, staged.package_dir, paths.views_dir, staged.warehouse, record["keys"])
+    """Build the warehouse in the staging folder (each table's rows: `counts`), then switch the published state to
+    it through the journal."""
+    stage_warehouse(inputs.schemas, staged.package_dir, paths.views_dir, staged.warehouse, record["keys"], counts)
     return publish_outputs(staged, paths, record, staging)
 
 
@@ -131,13 +137,13 @@ def etl(
         started_at = now()
         notes = tidy_up(paths)
         inputs = read_inputs(paths)  # the schemas, descriptor and vocabulary, read once for the whole run
-        digests = source_digests(paths)  # each source folder hashed once for the whole run
+        digests, held = survey_sources(paths)  # each source folder hashed and searched for proposals once a run
         keys = stage_keys(paths, inputs=inputs, digests=digests)
         problems = published_problems(paths, keys)
         if not refresh and not problems:
             unchanged(paths, current_run_id(), started_at)
-            return skipped_summary(paths, keys, notes)
-        summary = run_pipeline(paths, started_at, inputs, digests, refresh)
+            return skipped_summary(paths, keys, notes, held)
+        summary = run_pipeline(paths, started_at, inputs, digests, held, refresh)
         return {**summary, "notes": notes, "repaired": repairs_needed(problems)}
 
 
@@ -156,7 +162,12 @@ def plan_run(
 
 
 def run_pipeline(
-    paths: ProjectPaths, started_at: dt.datetime, inputs: RunInputs, digests: dict[str, str], refresh: bool = False
+    paths: ProjectPaths,
+    started_at: dt.datetime,
+    inputs: RunInputs,
+    digests: dict[str, str],
+    held: dict[str, dict[str, int]],
+    refresh: bool = False,
 ) -> dict[str, Any]:
     run_id = current_run_id()
     accepted = load_accepted(accepted_path(paths.root))  # a bad entry stops the run at once, at its line
@@ -165,11 +176,11 @@ def run_pipeline(
     staging = Path(tempfile.mkdtemp(prefix="staging-", dir=paths.build_dir))
     progress = Progress()
     try:
-        held = held_back_sources(paths.sources_dir)  # read once: the plan leaves them out, the summary names them
         plan = plan_run(paths, inputs, digests, refresh, held)
         progress.stage(f"{len(plan.kept):,} of {len(plan.folders):,} sources reused, {len(plan.rebuild):,} to extract")
         by_source = extract_changed(paths, inputs, plan, progress)
         tables = merge_tables(by_source.values())
+        counts = {name: len(tables.get(name, [])) for name in inputs.schemas}
         shared = cast(RunInputs, quote(inputs))  # the same for the schemas
         progress.stage("package (CSVs, descriptor, suites)")
         staged = package(cast(Lines, quote(tables)), paths, staging, shared)  # quoted: Prefect need not walk every row
@@ -184,7 +195,7 @@ def run_pipeline(
             record = {"run_id": run_id, "keys": keys, "published_at": now().isoformat(),
                       "validation": summarize_report(document), "sources": plan.manifest(paths, checker)}  # fmt: skip
             progress.stage("publish")
-            changed = publish(staged, paths, record, staging, shared)
+            changed = publish(staged, paths, record, staging, shared, counts)
             document |= {"published": True, "build_run_id": run_id}
         finally:
             document = record_results(report, document, paths)

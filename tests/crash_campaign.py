@@ -51,17 +51,18 @@ def validate(root: Path, env: dict[str, str]) -> int:
 
 
 def torn_kept_files(root: Path) -> list[str]:
-    """Kept row files that are not whole: a run killed while keeping rows must leave each whole or absent."""
+    """Kept row and facts files that are not whole: a run killed while keeping them must leave each whole or
+    absent."""
     import hashlib
 
     torn = []
-    for path in sorted((root / "build" / "kept").glob("*.json")):
+    for path in sorted((root / "build" / "kept").rglob("*.json")):
         head, _, body = path.read_bytes().partition(b"\n")
         try:
             whole = json.loads(head).get("sha256") == hashlib.sha256(body).hexdigest()
         except ValueError:
             whole = False
-        torn += [] if whole else [path.name]
+        torn += [] if whole else [path.relative_to(root).as_posix()]
     return torn
 
 

@@ -48,6 +48,7 @@ def leftovers(paths: ProjectPaths) -> list[Path]:
         *paths.warehouse_dir.glob("*.wal"),
         *paths.snapshots_dir.glob("*"),
         *paths.kept_dir.glob(".*.tmp"),
+        *paths.kept_facts_dir.glob(".*.tmp"),
         *([paths.journal] if paths.journal.exists() else []),
     ]
 
@@ -156,6 +157,26 @@ def test_a_run_killed_while_keeping_rows_leaves_kept_rows_used_whole_or_rebuilt(
     assert "sources:   2: 1 reused (kept rows), 1 extracted" in run.stdout, run.stdout
     assert "extracted: 1 edited: big-data-valley" in run.stdout and leftovers(published_copy) == []
     assert count_boards(published_copy) == boards + 1
+
+
+def test_a_run_killed_while_keeping_facts_leaves_them_used_whole_or_made_again(
+    published_copy: ProjectPaths, prefect_api_url: str
+) -> None:
+    from tests.test_etl import add_second_source
+
+    boards = count_boards(published_copy)
+    add_second_source(published_copy)  # its rows and facts are kept whole before the kill
+    (published_copy.kept_facts_dir / "big-data-valley.json").unlink()  # rows reused, facts made: killed at their rename
+    hook = "crash:before:rename:big-data-valley.json"
+    killed = valley(published_copy, "run", PREFECT_API_URL=prefect_api_url, VALLEY_TEST_HOOK=hook)
+    assert killed.returncode == 137, killed.stderr
+    assert len(list(published_copy.kept_facts_dir.glob(".big-data-valley.json.*.tmp"))) == 1
+    assert (published_copy.kept_facts_dir / "acme-park.json").is_file()
+    run = valley(published_copy, "run", PREFECT_API_URL=prefect_api_url)
+    assert run.returncode == 0, run.stderr
+    assert "sources:   2: 2 reused (kept rows), 0 extracted" in run.stdout, run.stdout
+    assert "validated: facts kept for 1 source(s), made for 1;" in run.stdout and leftovers(published_copy) == []
+    assert count_boards(published_copy) == boards
 
 
 def test_a_validation_during_a_publish_waits_for_the_switch_and_sees_one_generation(

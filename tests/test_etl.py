@@ -184,7 +184,8 @@ def test_a_second_source_is_a_folder_and_extraction_maps_over_a_dask_cluster(
         organizations.write_text(text.replace("A park in Testville.", "A park in Testville, edited."), "utf-8")
         again = etl.with_options(task_runner=runner)(root=str(project.root))  # only the edited source on the cluster
     assert summary["tables"]["sources"] == 2 and set(summary["sources"]["rebuilt"].values()) == {"new"}
-    assert again["sources"] == {"total": 2, "reused": 1, "rebuilt": {"acme-park": "edited"}, "gone": []}
+    assert again["sources"] == {"total": 2, "reused": 1, "rebuilt": {"acme-park": "edited"}, "gone": [],
+                                "validated": {"rows_read": 1, "facts_made": 1, "facts_reused": 1}}  # fmt: skip
     description = "SELECT description FROM organizations WHERE organization_id = 'acme-park'"
     assert query_warehouse(project.warehouse, description)[1] == [("A park in Testville, edited.",)]
     sources = query_warehouse(project.warehouse, "SELECT source_id FROM sources ORDER BY source_id")[1]
@@ -240,6 +241,7 @@ def assert_equals_a_full_rebuild(paths: ProjectPaths, incremental: dict[str, Any
     before = published_state(paths)
     full = etl(root=str(paths.root), refresh=True)
     assert set(full["sources"]["rebuilt"].values()) == {"--refresh"}
+    assert "rows_read" not in full["sources"]["validated"] and full["sources"]["validated"]["facts_reused"] == 0
     assert published_state(paths) == before
     assert findings_of(full) == findings_of(incremental) and full["checks"] == incremental["checks"]
 
@@ -250,7 +252,8 @@ def test_a_run_extracts_only_what_changed_and_equals_a_full_rebuild(
     etl(root=str(project.root))
     add_second_source(project)
     added = etl(root=str(project.root))
-    assert added["sources"] == {"total": 2, "reused": 1, "rebuilt": {"acme-park": "new"}, "gone": []}
+    assert added["sources"] == {"total": 2, "reused": 1, "rebuilt": {"acme-park": "new"}, "gone": [],
+                                "validated": {"rows_read": 1, "facts_made": 1, "facts_reused": 1}}  # fmt: skip
     assert_equals_a_full_rebuild(project, added)
 
     slogans = project.sources_dir / "big-data-valley" / "records" / "slogans.yaml"
@@ -259,6 +262,8 @@ def test_a_run_extracts_only_what_changed_and_equals_a_full_rebuild(
     kept_acme.write_bytes(kept_acme.read_bytes()[:-20])  # damaged: rebuilt, never trusted
     edited = etl(root=str(project.root))
     assert edited["sources"]["rebuilt"] == {"acme-park": "kept rows damaged", "big-data-valley": "edited"}
+    # acme-park's rows are extracted again but are the ones the last publish passed: frictionless reads the edited only
+    assert edited["sources"]["validated"] == {"rows_read": 1, "facts_made": 2, "facts_reused": 0}
     assert_equals_a_full_rebuild(project, edited)
 
     shutil.rmtree(project.sources_dir / "acme-park")
@@ -266,6 +271,8 @@ def test_a_run_extracts_only_what_changed_and_equals_a_full_rebuild(
     removed = etl(root=str(project.root))
     assert removed["sources"]["rebuilt"] == {"big-data-valley": "kept rows missing"}
     assert removed["sources"]["gone"] == ["acme-park"] and not kept_acme.exists()
+    assert removed["sources"]["validated"] == {"rows_read": 0, "facts_made": 1, "facts_reused": 0}
+    assert not (project.kept_facts_dir / "acme-park.json").exists()
     assert_equals_a_full_rebuild(project, removed)
 
 

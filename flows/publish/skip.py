@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from flows.core.paths import ProjectPaths
-from flows.package.keys import stage_keys
+from flows.package.keys import stage_keys, survey_sources
 from flows.publish.published import published_problems, remove_dead_snapshots
 from flows.publish.switch import PublishLocked, publish_lock, read_manifest, recover_publish, remove_leftovers
 from flows.report.history import append_history, now, unchanged_report, write_report
+from flows.sources.extract import describe_held_back
 
 # problems that mean "build", not "repair": the summary lists only the others as repaired
 NOT_REPAIRS = ("inputs changed since the last publish", "no completed publish is recorded (warehouse/publish.json)")
@@ -36,13 +37,16 @@ def record_unchanged(paths: ProjectPaths, run_id: str, started_at: Any) -> dict[
     return {**document, "report_path": str(report_path)}
 
 
-def skipped_summary(paths: ProjectPaths, keys: dict[str, str], notes: list[str]) -> dict[str, Any]:
+def skipped_summary(
+    paths: ProjectPaths, keys: dict[str, str], notes: list[str], held: dict[str, dict[str, int]]
+) -> dict[str, Any]:
     return {
         "skipped": True,
         "input_key": keys["publish"],
         "warehouse": str(paths.warehouse),
         "built_by": read_manifest(paths).get("run_id"),
         "notes": notes,
+        "held_back": describe_held_back(held),
     }
 
 
@@ -53,10 +57,11 @@ def skip_if_unchanged(paths: ProjectPaths, run_id: str) -> dict[str, Any] | None
     try:
         with publish_lock(paths, 0):
             notes = tidy_up(paths)
-            keys = stage_keys(paths)
+            digests, held = survey_sources(paths)
+            keys = stage_keys(paths, digests=digests)
             if published_problems(paths, keys):
                 return None
             record_unchanged(paths, run_id, started_at)
-            return skipped_summary(paths, keys, notes)
+            return skipped_summary(paths, keys, notes, held)
     except PublishLocked:
         return None
