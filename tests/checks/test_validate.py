@@ -134,3 +134,22 @@ def test_frictionless_on_new_rows_still_checks_every_staged_file_against_its_has
     whole = validate_package(descriptor)
     assert any("hash" in line for line in whole)
     assert validate_new_rows(descriptor, []) == whole
+
+
+def test_frictionless_on_new_rows_reads_no_other_row_when_they_pass(
+    tmp_path: Path, lines: dict[str, Lines], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.checks import frictionless
+
+    read: list[str] = []
+    whole = frictionless.validate_package
+
+    def observed(descriptor: Path, *args: Any, **kwargs: Any) -> list[str]:
+        read.append(descriptor.parent.name)
+        return whole(descriptor, *args, **kwargs)
+
+    monkeypatch.setattr(frictionless, "validate_package", observed)
+    descriptor = staged_package(tmp_path, lines)
+    one_row_each = {table: rows[:1] for table, rows in lines[SOURCE].items()}
+    assert validate_new_rows(descriptor, [one_row_each], validate.BASELINE_OWNS) == []
+    assert read == ["datapackage-new-rows"]
