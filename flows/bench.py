@@ -302,7 +302,10 @@ def measure_size(paths: ProjectPaths, size: int, arguments: argparse.Namespace) 
     if arguments.stages_only:
         return {"size": size, "stages": stages, "stages_process": process, "commands": {}}
     env = bench_env(paths)
-    commands = {"valley run --refresh": measure_process(valley(paths, "run", "--refresh"), env, arguments.timeout)}
+    # -v: Prefect's log, from which each run's stages are read (flow_stages)
+    commands = {
+        "valley run --refresh": measure_process(valley(paths, "run", "--refresh", "-v"), env, arguments.timeout)
+    }
     if commands["valley run --refresh"].status == "ok":
         commands["valley validate"] = measure_process(valley(paths, "validate"), env, arguments.timeout)
         commands |= measure_incremental(paths, size, env, arguments.timeout)
@@ -321,11 +324,11 @@ def measure_incremental(paths: ProjectPaths, size: int, env: dict[str, str], tim
 
     measured = {INCREMENTAL[0]: measure_process(valley(paths, "run"), env, timeout)}
     write_source(paths.sources_dir, size)  # the next size's corpus holds it anyway
-    measured[INCREMENTAL[1]] = measure_process(valley(paths, "run"), env, timeout)
+    measured[INCREMENTAL[1]] = measure_process(valley(paths, "run", "-v"), env, timeout)
     organizations = paths.sources_dir / source_slug(0) / "records" / "organizations.yaml"
     text = organizations.read_text(encoding="utf-8")
     organizations.write_text(text.replace("An invented", "An edited, invented", 1), encoding="utf-8")
-    measured[INCREMENTAL[2]] = measure_process(valley(paths, "run"), env, timeout)
+    measured[INCREMENTAL[2]] = measure_process(valley(paths, "run", "-v"), env, timeout)
     write_source(paths.sources_dir, 0)
     return measured
 

@@ -18,8 +18,10 @@ from flows.publish.switch import file_sha256, read_manifest, switch_lock
 INPUT_FOLDERS = ("datapackage/sources", "datapackage/schemas", "warehouse/views", "warehouse/queries")
 
 
-def descriptor_problems(paths: ProjectPaths) -> list[str]:
-    """Each resource of the published descriptor against its file: present, inside the package, hash and bytes."""
+def descriptor_problems(paths: ProjectPaths, digests: dict[Path, str] | None = None) -> list[str]:
+    """Each resource of the published descriptor against its file: present, inside the package, hash and bytes
+    (each file's sha256 kept in `digests`, so the caller reads no file twice)."""
+    digests = {} if digests is None else digests
     try:
         descriptor = json.loads(paths.descriptor.read_text(encoding="utf-8"))
         resources = list(descriptor["resources"])
@@ -34,9 +36,15 @@ def descriptor_problems(paths: ProjectPaths) -> list[str]:
             problems.append(f"{paths.descriptor.name} points resource {resource.get('name')} outside the package")
         elif not path.is_file():
             problems.append(f"{name} is missing")
-        elif "sha256:" + file_sha256(path) != resource.get("hash"):
+        elif "sha256:" + sha256_of(path, digests) != resource.get("hash"):
             problems.append(f"{name} did not match its descriptor")
     return problems
+
+
+def sha256_of(path: Path, digests: dict[Path, str]) -> str:
+    if path not in digests:
+        digests[path] = file_sha256(path)
+    return digests[path]
 
 
 def published_problems(paths: ProjectPaths, keys: dict[str, str]) -> list[str]:
@@ -48,12 +56,15 @@ def published_problems(paths: ProjectPaths, keys: dict[str, str]) -> list[str]:
         return ["no completed publish is recorded (warehouse/publish.json)"]
     if manifest.get("keys") != keys:
         return ["inputs changed since the last publish"]
-    problems = descriptor_problems(paths)
+    digests: dict[Path, str] = {}
+    problems = descriptor_problems(paths, digests)
     for relative, digest in manifest.get("files", {}).items():
         path = paths.root / relative
         if not path.is_file():
             problems.append(f"{relative} is missing")
-        elif file_sha256(path) != digest and not any(problem.startswith(relative) for problem in problems):
+        elif sha256_of(path.resolve(), digests) != digest and not any(
+            problem.startswith(relative) for problem in problems
+        ):
             problems.append(f"{relative} is not the file the last publish wrote")
     return problems
 

@@ -42,3 +42,23 @@ def test_a_folder_changed_just_now_is_not_cached(project: ProjectPaths) -> None:
     (project.sources_dir / "big-data-valley" / "notes.txt").write_text("x", encoding="utf-8")
     keys.source_digests(project)
     assert "big-data-valley" not in keys.read_digest_cache(project)
+
+
+def test_proposals_left_to_review_are_cached_with_the_digest_and_a_review_is_seen(
+    project: ProjectPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flows.sources.extract import held_back_sources
+
+    monkeypatch.setattr(keys, "RACY_SECONDS", -60.0)
+    figures = project.sources_dir / "big-data-valley" / "records" / "figures.yaml"
+    text = figures.read_text(encoding="utf-8")
+    figures.write_text(text + "- id: proposed-one\n  status: proposed\n", encoding="utf-8")
+    _, held = keys.survey_sources(project)
+    assert held == held_back_sources(project.sources_dir) == {"big-data-valley": {"records/figures.yaml": 1}}
+    opened = []
+    monkeypatch.setattr(keys, "pending_proposals", lambda folder: opened.append(folder) or {})
+    assert keys.survey_sources(project)[1] == held and opened == []  # a cache hit reads no records file
+    monkeypatch.undo()
+    monkeypatch.setattr(keys, "RACY_SECONDS", -60.0)
+    figures.write_text(text, encoding="utf-8")  # reviewed: the proposal is gone
+    assert keys.survey_sources(project)[1] == {} == held_back_sources(project.sources_dir)
