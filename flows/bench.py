@@ -294,8 +294,9 @@ def measure_size(paths: ProjectPaths, size: int, arguments: argparse.Namespace) 
             shutil.rmtree(folder)
     grow_corpus(paths.sources_dir, size)
     print(f"\n## {size:,} synthetic sources (+ the article), corpus written in {time.perf_counter() - start:.1f} s")
+    stages: list[dict[str, Any]] = []
     if arguments.no_stages:  # the large size: the whole commands alone (the stages would take as long again)
-        stages, process = [], Measured(0.0, 0.0, "not run")
+        process = Measured(0.0, 0.0, "not run")
     else:
         stages, process = measure_stages(paths, arguments.pairs_limit, arguments.timeout)
         print_stages(stages, process)
