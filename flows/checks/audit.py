@@ -180,7 +180,7 @@ def build_facts(tables: Tables, texts: dict[str, str], keys: dict[str, list[str]
     }
 
 
-# --- one source's facts, made from its kept rows (flows/package/kept.py) and kept beside them (flows/checks/facts.py)
+# --- one source's facts, made from its rows as kept (flows/package/kept.py) and kept beside them (validate.py)
 FACT_TABLES = ("evidence", "text_numbers", "change_intervals")
 NUMERIC = {"integer": int, "year": int, "number": float}  # as read_frames types a column; any other stays text
 
