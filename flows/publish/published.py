@@ -6,22 +6,26 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from stat import S_ISREG
+from typing import Any
 
 from flows.core.paths import ProjectPaths
+from flows.package.keys import RACY_SECONDS
 from flows.publish.switch import file_sha256, read_manifest, switch_lock
 
 # inputs a reader needs beside the published outputs; linked as folders, never changed by a publish
 INPUT_FOLDERS = ("datapackage/sources", "datapackage/schemas", "warehouse/views", "warehouse/queries")
 
 
-def descriptor_problems(paths: ProjectPaths, digests: dict[Path, str] | None = None) -> list[str]:
+def descriptor_problems(paths: ProjectPaths, digests: FileDigests | None = None) -> list[str]:
     """Each resource of the published descriptor against its file: present, inside the package, hash and bytes
-    (each file's sha256 kept in `digests`, so the caller reads no file twice)."""
-    digests = {} if digests is None else digests
+    (each file's sha256 through `digests`, so the caller reads no file twice)."""
+    digests = FileDigests() if digests is None else digests
     try:
         descriptor = json.loads(paths.descriptor.read_text(encoding="utf-8"))
         resources = list(descriptor["resources"])
@@ -36,15 +40,73 @@ def descriptor_problems(paths: ProjectPaths, digests: dict[Path, str] | None = N
             problems.append(f"{paths.descriptor.name} points resource {resource.get('name')} outside the package")
         elif not path.is_file():
             problems.append(f"{name} is missing")
-        elif "sha256:" + sha256_of(path, digests) != resource.get("hash"):
+        elif "sha256:" + digests.of(path) != resource.get("hash"):
             problems.append(f"{name} did not match its descriptor")
     return problems
 
 
-def sha256_of(path: Path, digests: dict[Path, str]) -> str:
-    if path not in digests:
-        digests[path] = file_sha256(path)
-    return digests[path]
+class FileDigests:
+    """Each file's sha256, read at most once a check, and kept across checks in build/published-digests.json for
+    a file whose stat signature (size, modification and change time, inode) is still the one it had when it was
+    read: any write changes the change time, which no tool sets back, so a file that looks the same was not written
+    (git's index does the same). A file changed in the RACY_SECONDS before it was read is not kept, nor one that
+    changed while it was read; a cache lost or unwritable costs only the hashing."""
+
+    def __init__(self, paths: ProjectPaths | None = None) -> None:
+        self.cache = published_digests_path(paths) if paths is not None else None
+        self.digests: dict[Path, str] = {}
+        self.kept: dict[Path, str] = {}  # path -> the signature its digest is valid for
+        for name, entry in self._read().items():
+            path = Path(name)
+            if isinstance(entry, list) and len(entry) == 2 and entry[0] is not None and entry[0] == stat_key(path):
+                self.digests[path], self.kept[path] = str(entry[1]), entry[0]
+
+    def _read(self) -> dict[str, Any]:
+        try:
+            cached = json.loads(self.cache.read_text(encoding="utf-8")) if self.cache else {}
+        except (OSError, ValueError):
+            return {}
+        return cached if isinstance(cached, dict) else {}
+
+    def of(self, path: Path) -> str:
+        if path not in self.digests:
+            before, started = stat_key(path), time.time()
+            self.digests[path] = file_sha256(path)
+            if before is not None and stat_key(path) == before and changed_at(path) < started - RACY_SECONDS:
+                self.kept[path] = before
+        return self.digests[path]
+
+    def save(self) -> None:
+        if self.cache is None:
+            return
+        entries = {str(path): [signature, self.digests[path]] for path, signature in self.kept.items()}
+        try:
+            self.cache.parent.mkdir(parents=True, exist_ok=True)
+            scratch = self.cache.with_name(f".{self.cache.name}.{os.getpid()}.tmp")
+            scratch.write_text(json.dumps(entries), encoding="utf-8")
+            os.replace(scratch, self.cache)
+        except OSError:
+            pass
+
+
+def stat_key(path: Path) -> str | None:
+    """What a file looks like to the file system (None: there is no such file)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    if not S_ISREG(stat.st_mode):
+        return None
+    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}"
+
+
+def changed_at(path: Path) -> float:
+    stat = path.stat()
+    return max(stat.st_mtime, stat.st_ctime)
+
+
+def published_digests_path(paths: ProjectPaths) -> Path:
+    return paths.build_dir / "published-digests.json"
 
 
 def published_problems(paths: ProjectPaths, keys: dict[str, str]) -> list[str]:
@@ -56,16 +118,16 @@ def published_problems(paths: ProjectPaths, keys: dict[str, str]) -> list[str]:
         return ["no completed publish is recorded (warehouse/publish.json)"]
     if manifest.get("keys") != keys:
         return ["inputs changed since the last publish"]
-    digests: dict[Path, str] = {}
+    digests = FileDigests(paths)  # each file read at most once, and not at all while it looks as it did
     problems = descriptor_problems(paths, digests)
     for relative, digest in manifest.get("files", {}).items():
         path = paths.root / relative
         if not path.is_file():
             problems.append(f"{relative} is missing")
-        elif sha256_of(path.resolve(), digests) != digest and not any(
-            problem.startswith(relative) for problem in problems
-        ):
+        elif digests.of(path.resolve()) != digest and not any(problem.startswith(relative) for problem in problems):
             problems.append(f"{relative} is not the file the last publish wrote")
+    if not problems:
+        digests.save()
     return problems
 
 

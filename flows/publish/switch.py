@@ -253,6 +253,7 @@ def remove_leftovers(paths: ProjectPaths) -> list[Path]:
     scratch = (".publish", "..publish", f".{paths.sources_manifest.name}.")
     leftovers += [path for path in paths.warehouse_dir.glob(".*.tmp") if path.name.startswith(scratch)]
     leftovers += [*paths.kept_dir.glob(".*.tmp"), *paths.kept_facts_dir.glob(".*.tmp")]
+    leftovers += paths.build_dir.glob(".*.tmp")  # the scratch copies of the digest caches
     for path in leftovers:
         if path.is_dir():
             shutil.rmtree(path, ignore_errors=True)
