@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import shutil
 import tempfile
 from pathlib import Path
@@ -179,6 +180,7 @@ def run_pipeline(
         plan = plan_run(paths, inputs, digests, refresh, held)
         progress.stage(f"{len(plan.kept):,} of {len(plan.folders):,} sources reused, {len(plan.rebuild):,} to extract")
         by_source = extract_changed(paths, inputs, plan, progress)
+        gc.freeze()  # every source's rows live until the run ends: later collections need not walk them again
         tables = merge_tables(by_source.values())
         counts = {name: len(tables.get(name, [])) for name in inputs.schemas}
         shared = cast(RunInputs, quote(inputs))  # the same for the schemas
@@ -200,6 +202,7 @@ def run_pipeline(
         finally:
             document = record_results(report, document, paths)
     finally:
+        gc.unfreeze()  # a process that runs the flow again (`valley serve`) collects this run's garbage as usual
         if not paths.journal.exists():  # a committed journal needs its staged files until it completes
             shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(staging.with_name(f"{staging.name}-data-docs"), ignore_errors=True)  # if never taken

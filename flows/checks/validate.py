@@ -12,6 +12,7 @@ from flows.checks.expect import CheckResult, read_frames, validate_tables
 from flows.checks.frictionless import validate_new_rows, validate_package
 from flows.checks.locate import locate_checks
 from flows.core.errors import ValleyError
+from flows.core.memory import collector_paused
 from flows.core.paths import PROJECT_DIR
 from flows.package.kept import read_kept_payload, remove_gone, write_kept
 from flows.package.keys import chain, digest_files
@@ -111,17 +112,20 @@ def gather_facts(
     facts_dir.mkdir(parents=True, exist_ok=True)
     gathered = {name: FactsText() for name in FACT_TABLES}
     made = 0
-    for source_id, lines in sources.lines.items():
-        key, path = chain(sources.keys[source_id], fingerprint), facts_dir / f"{source_id}.json"
-        facts, _ = read_kept_payload(path, source_id, key, FACTS_FORMAT) if source_id in sources.reused else (None, "")
-        if not (isinstance(facts, dict) and all(isinstance(facts.get(name), str) for name in FACT_TABLES)):
-            snapshot = package_dir / typed_rows(lines["sources"], schemas["sources"])[0]["snapshot_path"]
-            text = snapshot.read_text(encoding="utf-8") if snapshot.is_file() else ""
-            facts = source_facts(source_id, lines, text, schemas)
-            write_kept(path, source_id, key, facts, FACTS_FORMAT)
-            made += 1
-        for name in FACT_TABLES:
-            gathered[name].append(facts[name])
+    with collector_paused():  # facts made and read for every source: long-lived, free of cycles
+        for source_id, lines in sources.lines.items():
+            key, path = chain(sources.keys[source_id], fingerprint), facts_dir / f"{source_id}.json"
+            facts, _ = (
+                read_kept_payload(path, source_id, key, FACTS_FORMAT) if source_id in sources.reused else (None, "")
+            )
+            if not (isinstance(facts, dict) and all(isinstance(facts.get(name), str) for name in FACT_TABLES)):
+                snapshot = package_dir / typed_rows(lines["sources"], schemas["sources"])[0]["snapshot_path"]
+                text = snapshot.read_text(encoding="utf-8") if snapshot.is_file() else ""
+                facts = source_facts(source_id, lines, text, schemas)
+                write_kept(path, source_id, key, facts, FACTS_FORMAT)
+                made += 1
+            for name in FACT_TABLES:
+                gathered[name].append(facts[name])
     remove_gone(facts_dir, sources.lines)
     return gathered, made
 

@@ -22,6 +22,7 @@ import orjson  # Prefect's JSON library (pinned beside it): kept files read and 
 
 from flows.core.hooks import test_hook
 from flows.core.inputs import RunInputs
+from flows.core.memory import collector_paused
 from flows.core.paths import ProjectPaths
 from flows.package.keys import chain
 from flows.package.stage import format_table
@@ -162,16 +163,20 @@ def plan_sources(
     keys = {folder.name: chain(digests[folder.name], fingerprint) for folder in folders}
     plan = SourcePlan(folders, keys, {folder.name: digests[folder.name] for folder in folders}, fingerprint)
     plan.published = previous
-    for folder in folders:
-        source_id = folder.name
-        if refresh:
-            plan.rebuild[source_id] = REFRESH
-            continue
-        lines, problem = read_kept(kept_path(paths.kept_dir, source_id), source_id, keys[source_id], inputs.schemas)
-        if lines is not None:
-            plan.kept[source_id] = lines
-        else:
-            plan.rebuild[source_id] = why_rebuilt(source_id, digests[source_id], fingerprint, previous, str(problem))
+    with collector_paused():  # millions of rows read that live for the whole run
+        for folder in folders:
+            source_id = folder.name
+            if refresh:
+                plan.rebuild[source_id] = REFRESH
+                continue
+            kept = kept_path(paths.kept_dir, source_id)
+            lines, problem = read_kept(kept, source_id, keys[source_id], inputs.schemas)
+            if lines is not None:
+                plan.kept[source_id] = lines
+            else:
+                plan.rebuild[source_id] = why_rebuilt(
+                    source_id, digests[source_id], fingerprint, previous, str(problem)
+                )
     plan.gone = sorted(set(previous.get("sources", {})) - set(keys))
     return plan
 
@@ -190,10 +195,11 @@ def extract_and_keep(folders: list[Path], inputs: RunInputs, keys: dict[str, str
     folder with a problem keeps nothing, and every problem is raised together after the others were kept."""
     kept_dir.mkdir(parents=True, exist_ok=True)
     parts = {}
-    for folder, tables in extract_each(folders, inputs):
-        lines = {table: format_table(table, rows, inputs.schemas[table]) for table, rows in tables.items()}
-        write_kept(kept_path(kept_dir, folder.name), folder.name, keys[folder.name], lines)
-        parts[folder.name] = lines
+    with collector_paused():  # the rows live on; the records they were made from are freed by reference counting
+        for folder, tables in extract_each(folders, inputs):
+            lines = {table: format_table(table, rows, inputs.schemas[table]) for table, rows in tables.items()}
+            write_kept(kept_path(kept_dir, folder.name), folder.name, keys[folder.name], lines)
+            parts[folder.name] = lines
     return parts
 
 
