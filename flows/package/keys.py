@@ -144,23 +144,32 @@ def digest_cache(paths: ProjectPaths) -> Path:
 
 
 def read_digest_cache(paths: ProjectPaths) -> dict[str, Any]:
+    return read_cache(digest_cache(paths))
+
+
+def write_digest_cache(paths: ProjectPaths, cache: dict[str, Any]) -> None:
+    write_cache(digest_cache(paths), cache)
+
+
+def read_cache(path: Path) -> dict[str, Any]:
+    """A cache of digests (this one, the published files' in flows/publish/published.py): empty when it is missing
+    or damaged, which only costs the hashing."""
     try:
-        cached = json.loads(digest_cache(paths).read_text(encoding="utf-8"))
+        cached = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     return cached if isinstance(cached, dict) else {}
 
 
-def write_digest_cache(paths: ProjectPaths, cache: dict[str, Any]) -> None:
+def write_cache(path: Path, cache: dict[str, Any]) -> None:
     """Written whole or not at all (a scratch file renamed); a lost or damaged cache only costs the hashing."""
-    target = digest_cache(paths)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         scratch.write_text(json.dumps(cache, separators=(",", ":")), encoding="utf-8")
-        os.replace(scratch, target)
+        os.replace(scratch, path)
     except OSError:
-        pass  # a read-only checkout still runs, hashing every folder
+        pass  # a read-only checkout still runs, hashing every time
 
 
 # what extraction's output depends on besides a source's own files (flows/package/kept.py keeps that output)

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any
 
 from flows.core.paths import ProjectPaths
-from flows.package.keys import RACY_SECONDS
+from flows.package.keys import RACY_SECONDS, read_cache, write_cache
 from flows.publish.switch import file_sha256, read_manifest, switch_lock
 
 # inputs a reader needs beside the published outputs; linked as folders, never changed by a publish
@@ -56,17 +55,10 @@ class FileDigests:
         self.cache = published_digests_path(paths) if paths is not None else None
         self.digests: dict[Path, str] = {}
         self.kept: dict[Path, str] = {}  # path -> the signature its digest is valid for
-        for name, entry in self._read().items():
+        for name, entry in (read_cache(self.cache) if self.cache else {}).items():
             path = Path(name)
             if isinstance(entry, list) and len(entry) == 2 and entry[0] is not None and entry[0] == stat_key(path):
                 self.digests[path], self.kept[path] = str(entry[1]), entry[0]
-
-    def _read(self) -> dict[str, Any]:
-        try:
-            cached = json.loads(self.cache.read_text(encoding="utf-8")) if self.cache else {}
-        except (OSError, ValueError):
-            return {}
-        return cached if isinstance(cached, dict) else {}
 
     def of(self, path: Path) -> str:
         if path not in self.digests:
@@ -77,16 +69,8 @@ class FileDigests:
         return self.digests[path]
 
     def save(self) -> None:
-        if self.cache is None:
-            return
-        entries = {str(path): [signature, self.digests[path]] for path, signature in self.kept.items()}
-        try:
-            self.cache.parent.mkdir(parents=True, exist_ok=True)
-            scratch = self.cache.with_name(f".{self.cache.name}.{os.getpid()}.tmp")
-            scratch.write_text(json.dumps(entries), encoding="utf-8")
-            os.replace(scratch, self.cache)
-        except OSError:
-            pass
+        if self.cache is not None:
+            write_cache(self.cache, {str(path): [key, self.digests[path]] for path, key in self.kept.items()})
 
 
 def stat_key(path: Path) -> str | None:
